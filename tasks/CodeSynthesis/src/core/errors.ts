@@ -1,0 +1,97 @@
+/**
+ * Typed errors. Each names what is at fault (an input, a file, a remote resource) and how to fix it.
+ * run.ts is the only place that turns them into a task result.
+ */
+
+/** Base class: `subject` is the input or resource at fault, `hint` says what to do. */
+export class SynthesisError extends Error {
+  constructor(
+    message: string,
+    readonly subject: string,
+    readonly hint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  /** The one-line text shown to the user. */
+  describe(): string {
+    return this.hint ? `${this.message} ${this.hint}` : this.message;
+  }
+}
+
+/** A task input has a missing or invalid value. */
+export class InputError extends SynthesisError {
+  constructor(input: string, message: string, hint: string) {
+    super(`Input '${input}': ${message}`, input, hint);
+  }
+}
+
+/** The intent (a YAML service card or free text) cannot be used. Carries the line when known. */
+export class IntentError extends SynthesisError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly line?: number,
+  ) {
+    super(line ? `Intent, line ${line}: ${message}` : `Intent: ${message}`, 'intent', hint);
+  }
+}
+
+/** A credential could not be obtained (service connection, Entra ID, Key Vault). */
+export class CredentialError extends SynthesisError {}
+
+/** The model service refused or failed the request. */
+export class ModelError extends SynthesisError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, 'model', hint, options);
+  }
+}
+
+/** The model's reply cannot be turned into files (truncated, malformed, off-schema). */
+export class ReplyError extends SynthesisError {
+  constructor(message: string, hint: string) {
+    super(`Model reply: ${message}`, 'model reply', hint);
+  }
+}
+
+/** One or more generated paths are unsafe or not allowed; all problems are listed together. */
+export class PathError extends SynthesisError {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `The model proposed ${problems.length} path(s) that cannot be written:\n  - ${problems.join('\n  - ')}`,
+      'generated paths',
+      'Nothing was written. Adjust the intent, deniedPaths or the limits and run again.',
+    );
+  }
+}
+
+/** Generated paths collide with existing files under conflictPolicy 'fail'. */
+export class ConflictError extends SynthesisError {
+  constructor(readonly paths: readonly string[]) {
+    super(
+      `${paths.length} generated file(s) already exist in the output directory:\n  - ${paths.join('\n  - ')}`,
+      'conflictPolicy',
+      "Nothing was written. Remove the files, choose another outputDirectory, or set conflictPolicy to 'overwrite' or 'skip'.",
+    );
+  }
+}
+
+/** The generated files exceed maxFiles or maxTotalSizeKB. */
+export class LimitError extends SynthesisError {}
+
+/** Writing to the output directory failed; the directory was restored. */
+export class WriteError extends SynthesisError {}
+
+/** The run was cancelled (SIGINT/SIGTERM) before anything was written. */
+export class CancelledError extends SynthesisError {
+  constructor() {
+    super('The run was cancelled.', 'run', 'The output directory was left as it was.');
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Ports: the interfaces, by role, through which the pure core reaches the world.
+ * Adapters in ../adapters implement them, one technology each.
+ */
+import type { InputName, OutputName } from './contract';
+import type { Intent } from './intent';
+
+/** Where log text goes. `untrusted` is for text that came from outside (the model, a remote error body). */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  /** Print text we do not control; the host neutralises logging commands (`##vso[`) in it. */
+  untrusted(message: string, level?: 'debug' | 'info' | 'warn'): void;
+}
+
+/** An AzureRM service connection as the agent hands it to the task. */
+export interface ServiceConnection {
+  id: string;
+  /** Authorization scheme, e.g. ServicePrincipal, WorkloadIdentityFederation, ManagedServiceIdentity. */
+  scheme: string;
+  /** Authorization parameters (tenantid, serviceprincipalid, serviceprincipalkey, authenticationType, ...). */
+  auth: Readonly<Record<string, string>>;
+  /** Endpoint data (environment, environmentAuthorityUrl, AzureKeyVaultDnsSuffix, ...). */
+  data: Readonly<Record<string, string>>;
+  /** The endpoint URL (the cloud's Resource Manager URL). */
+  url?: string;
+}
+
+/** The agent's proxy, from task-lib's getHttpProxyConfiguration. */
+export interface ProxySettings {
+  url: string;
+  username?: string;
+  password?: string;
+  bypass: readonly string[];
+}
+
+/** The agent's TLS settings, from task-lib's getHttpCertConfiguration. */
+export interface CertSettings {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  passphrase?: string;
+}
+
+/** The pipeline (or CLI) around the task: inputs, variables, secrets, outputs, summary. */
+export interface PipelineHost extends Logger {
+  getInput(name: InputName): string | undefined;
+  getVariable(name: string): string | undefined;
+  getConnection(id: string): ServiceConnection;
+  /** Mask a value in all later log lines. Call it the moment a secret is held. */
+  setSecret(value: string): void;
+  setOutput(name: OutputName, value: string): void;
+  /** Attach markdown to the run's summary tab. */
+  publishSummary(markdown: string): void;
+  proxy(url: string): ProxySettings | undefined;
+  certificates(): CertSettings | undefined;
+  /** Aborted when the agent cancels the run (SIGINT/SIGTERM). */
+  readonly signal: AbortSignal;
+}
+
+/** Reads a secret by name (Key Vault). Throws CredentialError naming the store and the permission. */
+export interface SecretStore {
+  getSecret(name: string): Promise<string>;
+}
+
+/** Model settings a user may set; undefined means "let the service decide". */
+export interface ModelSettings {
+  temperature?: number;
+  maxOutputTokens?: number;
+  seed?: number;
+}
+
+/** One request for files. */
+export interface ModelRequest {
+  system: string;
+  user: string;
+  /** JSON schema for structured outputs (response_format json_schema, strict). */
+  responseSchema: { name: string; schema: Record<string, unknown> };
+  settings: ModelSettings;
+  /** The parsed intent, for providers that render locally (offline). */
+  intent: Intent;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** The raw reply; its content is untrusted text that reply.ts parses. */
+export interface ModelReply {
+  id: string;
+  model: string;
+  content: string;
+  /** 'stop', 'length', 'content_filter', ... */
+  finishReason: string;
+  usage: TokenUsage;
+}
+
+export type ProviderName = 'azureOpenAI' | 'openAICompatible' | 'offline';
+
+/** What the manifest records about the model that answered. */
+export interface ModelInfo {
+  provider: ProviderName;
+  endpointHost?: string;
+  deployment?: string;
+  apiVersion?: string;
+}
+
+/** A chat model that returns files. Throws ModelError for service failures. */
+export interface ModelClient {
+  readonly info: ModelInfo;
+  complete(request: ModelRequest, signal: AbortSignal): Promise<ModelReply>;
+}
+
+/** A file ready to be written: a checked, normalised relative path with '/' separators. */
+export interface FileToWrite {
+  path: string;
+  content: string;
+}
+
+/** What is at a relative path now, seen without following symlinks. */
+export interface PathState {
+  path: string;
+  /** 'absent', 'file', 'directory', 'symlink' or 'other' (device, socket, ...). */
+  kind: 'absent' | 'file' | 'directory' | 'symlink' | 'other';
+  /** A parent folder on the way that is a symlink or not a directory, if any. */
+  blockedBy?: string;
+  /** An existing entry whose name differs only in letter case (collides on Windows and macOS). */
+  caseTwin?: string;
+}
+
+/** The output directory. Writes are all-or-nothing. */
+export interface TreeStore {
+  readonly root: string;
+  inspect(paths: readonly string[]): Promise<PathState[]>;
+  /**
+   * Stage every file, then move them into place. On any failure, or if `signal` aborts before the
+   * move starts, the tree is left byte-for-byte as it was. Once the move starts it completes.
+   */
+  commit(files: readonly FileToWrite[], signal: AbortSignal): Promise<void>;
+}
+
+/** Reads a text file the user named in an input (intentFile, instructionsFile). */
+export interface FileReader {
+  readText(path: string, input: InputName): Promise<string>;
+}
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,2 @@
+// placeholder, being written
+export async function run(): Promise<void> {}
