@@ -1,3 +1,5 @@
+import { compose } from './compose';
+import { createTaskLibHost } from './adapters/pipeline/task-lib-host';
 import { run } from './run';
 
-void run();
+void run(createTaskLibHost(), compose);

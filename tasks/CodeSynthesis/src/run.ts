@@ -1,2 +1,72 @@
-// placeholder, being written
-export async function run(): Promise<void> {}
+/**
+ * The one place that turns the outcome into a task result: typed errors become one clear message.
+ */
+import { INPUTS, OUTPUTS, type InputName } from './core/contract';
+import { SynthesisError } from './core/errors';
+import type { PipelineHost } from './core/ports';
+import { parseSettings, type RawInputs } from './core/settings';
+import { renderSummary } from './core/summary';
+import { synthesize, type SynthesisPorts, type SynthesisResult } from './core/synthesize';
+import type { Settings } from './core/settings';
+
+export type Composer = (settings: Settings, host: PipelineHost) => Promise<SynthesisPorts>;
+
+/** Read every input once into the raw record settings.ts validates. */
+export function readInputs(host: PipelineHost): RawInputs {
+  const raw: RawInputs = {};
+  for (const name of Object.values(INPUTS) as InputName[]) {
+    const value = host.getInput(name);
+    if (value !== undefined) raw[name] = value;
+  }
+  return raw;
+}
+
+/**
+ * Run the task against a host: settings -> synthesize -> outputs and summary -> result.
+ * Never throws: every failure becomes a failed result with a message naming what to fix.
+ */
+export async function run(host: PipelineHost, compose: Composer): Promise<SynthesisResult | undefined> {
+  try {
+    const settings = parseSettings(readInputs(host));
+    const result = await synthesize(settings, await compose(settings, host));
+    publish(host, result);
+    host.setResult(true, `Wrote ${result.manifest.files.length} file(s) to ${result.outputDirectory}.`);
+    return result;
+  } catch (err) {
+    host.setResult(false, describeError(err, host));
+    return undefined;
+  }
+}
+
+function publish(host: PipelineHost, result: SynthesisResult): void {
+  const { manifest } = result;
+  host.setOutput(OUTPUTS.filesWritten, String(manifest.files.length));
+  host.setOutput(OUTPUTS.manifestPath, result.manifestPath);
+  host.setOutput(OUTPUTS.outputDirectory, result.outputDirectory);
+  host.setOutput(OUTPUTS.serviceName, manifest.intent.serviceName ?? '');
+  host.setOutput(OUTPUTS.language, manifest.intent.language ?? '');
+  host.setOutput(OUTPUTS.promptTokens, String(manifest.usage.promptTokens));
+  host.setOutput(OUTPUTS.completionTokens, String(manifest.usage.completionTokens));
+  const summary = renderSummary({
+    manifest,
+    manifestPath: result.manifestPath,
+    outputDirectory: result.outputDirectory,
+    ...(result.modelSummary ? { modelSummary: result.modelSummary } : {}),
+  });
+  try {
+    host.publishSummary(summary);
+  } catch (err) {
+    host.warn(`Could not attach the summary: ${(err as Error).message}`);
+  }
+}
+
+/** The user-facing message for any error; details and stacks go to debug output only. */
+export function describeError(err: unknown, host: PipelineHost): string {
+  if (err instanceof SynthesisError) {
+    if (err.cause) host.debug(`Cause: ${String((err.cause as Error).stack ?? err.cause)}`);
+    return err.describe();
+  }
+  const e = err as Error;
+  host.debug(String(e?.stack ?? e));
+  return `Unexpected error: ${e?.message ?? String(err)}. Run with system.debug=true for details and report it if it persists.`;
+}

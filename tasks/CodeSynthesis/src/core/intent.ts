@@ -48,7 +48,7 @@ export function parseIntent(text: string): Intent {
   const trimmed = text.replace(/^\uFEFF/, '').trim();
   if (!trimmed) throw new IntentError('the intent is empty.', 'Describe the service to generate, as a YAML service card or free text.');
   const lines = new LineCounter();
-  const doc = parseDocument(trimmed, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(trimmed, { lineCounter: lines, uniqueKeys: true });
   const looksLikeCard = /^service\s*:/m.test(trimmed);
   if (doc.errors.length > 0) {
     if (!looksLikeCard) return { kind: 'text', text: trimmed };

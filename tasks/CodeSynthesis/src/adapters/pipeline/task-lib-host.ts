@@ -1,0 +1,104 @@
+/**
+ * PipelineHost over azure-pipelines-task-lib: the agent's environment conventions (INPUT_*, ENDPOINT_*,
+ * variables, logging commands). The only module that imports task-lib.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tl from 'azure-pipelines-task-lib/task';
+import type { InputName, OutputName } from '../../core/contract';
+import { CredentialError } from '../../core/errors';
+import { cancelOnSignals } from './cancellation';
+import type { CertSettings, PipelineHost, ProxySettings, ServiceConnection } from '../../core/ports';
+
+/** Endpoint data keys an AzureRM connection may carry (task-lib reads data one key at a time). */
+const ENDPOINT_DATA_KEYS = [
+  'environment',
+  'environmentAuthorityUrl',
+  'activeDirectoryServiceEndpointResourceId',
+  'AzureKeyVaultDnsSuffix',
+  'AzureKeyVaultServiceEndpointResourceId',
+  'subscriptionId',
+  'subscriptionName',
+  'resourceManagerUrl',
+  'managementGroupId',
+  'scopeLevel',
+  'galleryUrl',
+  'graphUrl',
+  'armManagementPortalUrl',
+  'microsoftGraphUrl',
+];
+
+/** Create the host for a run under the agent. Installs SIGINT/SIGTERM handlers that abort `signal`. */
+export function createTaskLibHost(): PipelineHost {
+  const signal = cancelOnSignals((name) => tl.warning(`Received ${name}: cancelling. Nothing partial is left in the output directory.`));
+  return {
+    signal,
+    getInput: (name: InputName) => tl.getInput(name, false),
+    getVariable: (name: string) => tl.getVariable(name),
+    getConnection(id: string): ServiceConnection {
+      const auth = tl.getEndpointAuthorization(id, true);
+      if (!auth) {
+        throw new CredentialError(
+          `Service connection '${id}' was not found or is not authorized for this pipeline.`,
+          'azureSubscription',
+          "Check 'azureSubscription' names an Azure Resource Manager service connection and that the pipeline is allowed to use it (Project settings > Service connections > Security).",
+        );
+      }
+      const parameters = auth.parameters ?? {};
+      for (const key of ['serviceprincipalkey', 'servicePrincipalCertificate', 'certificate']) {
+        const value = parameters[key];
+        if (value) tl.setSecret(value);
+      }
+      const data: Record<string, string> = {};
+      for (const key of ENDPOINT_DATA_KEYS) {
+        const value = tl.getEndpointDataParameter(id, key, true);
+        if (value) data[key] = value;
+      }
+      const url = tl.getEndpointUrl(id, true);
+      return { id, scheme: auth.scheme ?? '', auth: parameters, data, ...(url ? { url } : {}) };
+    },
+    setSecret: (value: string) => tl.setSecret(value),
+    setOutput: (name: OutputName, value: string) => tl.setVariable(name, value, false, true),
+    publishSummary(markdown: string) {
+      const dir = tl.getVariable('Agent.TempDirectory') || process.env.RUNNER_TEMP || os.tmpdir();
+      const file = path.join(dir, `code-synthesis-summary-${process.pid}.md`);
+      fs.writeFileSync(file, markdown, 'utf8');
+      tl.uploadSummary(file);
+    },
+    proxy(url: string): ProxySettings | undefined {
+      const config = tl.getHttpProxyConfiguration(url);
+      if (!config?.proxyUrl) return undefined;
+      if (config.proxyPassword) tl.setSecret(config.proxyPassword);
+      return {
+        url: config.proxyUrl,
+        ...(config.proxyUsername ? { username: config.proxyUsername } : {}),
+        ...(config.proxyPassword ? { password: config.proxyPassword } : {}),
+        bypass: config.proxyBypassHosts ?? [],
+      };
+    },
+    certificates(): CertSettings | undefined {
+      const config = tl.getHttpCertConfiguration();
+      if (!config) return undefined;
+      if (config.passphrase) tl.setSecret(config.passphrase);
+      const certs: CertSettings = {
+        ...(config.caFile ? { caFile: config.caFile } : {}),
+        ...(config.certFile ? { certFile: config.certFile } : {}),
+        ...(config.keyFile ? { keyFile: config.keyFile } : {}),
+        ...(config.passphrase ? { passphrase: config.passphrase } : {}),
+      };
+      return Object.keys(certs).length ? certs : undefined;
+    },
+    debug: (message: string) => tl.debug(message),
+    info: (message: string) => console.log(message),
+    warn: (message: string) => tl.warning(message),
+    untrusted(message: string, level: 'debug' | 'info' | 'warn' = 'info') {
+      if (level === 'debug') tl.debugExternalOutput(message, { source: 'remote' });
+      else if (level === 'warn') tl.warningExternalOutput(message, { source: 'remote' });
+      else tl.writeExternalOutput(message + '\n', { source: 'remote' });
+    },
+    setResult(succeeded: boolean, message: string) {
+      tl.setResult(succeeded ? tl.TaskResult.Succeeded : tl.TaskResult.Failed, message);
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Local entry: the same core as the task, outside a pipeline.
+ *   code-synthesis --intent examples/weather.yaml --out ./generated
+ */
+import { parseArgs } from 'node:util';
+import { createCliHost } from './adapters/pipeline/cli-host';
+import { compose } from './compose';
+import { INPUTS, type InputName } from './core/contract';
+import { run } from './run';
+
+const FLAGS: Record<string, InputName> = {
+  'intent-file': INPUTS.intentFile,
+  'intent-text': INPUTS.intent,
+  out: INPUTS.outputDirectory,
+  provider: INPUTS.provider,
+  'auth-mode': INPUTS.authMode,
+  endpoint: INPUTS.endpoint,
+  deployment: INPUTS.deployment,
+  'api-version': INPUTS.apiVersion,
+  'conflict-policy': INPUTS.conflictPolicy,
+  'max-files': INPUTS.maxFiles,
+  'max-total-size-kb': INPUTS.maxTotalSizeKB,
+  temperature: INPUTS.temperature,
+  'max-output-tokens': INPUTS.maxOutputTokens,
+  seed: INPUTS.seed,
+  instructions: INPUTS.instructionsFile,
+  'timeout-seconds': INPUTS.timeoutSeconds,
+};
+
+export const HELP = `code-synthesis: turn an intent into source files (the CodeSynthesis@1 task, run locally).
+
+Usage: code-synthesis --intent FILE --out DIR [options]
+
+  --intent FILE            intent file: a YAML service card or free text (alias --intent-file)
+  --intent-text TEXT       the intent itself instead of a file
+  --out DIR                output directory (required)
+  --provider NAME          offline (default here), azureOpenAI or openAICompatible
+  --auth-mode MODE         apiKey (default here for remote providers); the key is read from CODE_SYNTHESIS_API_KEY
+  --endpoint URL           Azure OpenAI resource endpoint, or the OpenAI-compatible base URL
+  --deployment NAME        deployment (Azure) or model name
+  --api-version VERSION    Azure OpenAI api-version
+  --conflict-policy P      fail (default), overwrite or skip
+  --denied GLOB            a path glob never written (repeatable)
+  --max-files N            default 200
+  --max-total-size-kb N    default 5120
+  --instructions FILE      organisation conventions appended to the system prompt
+  --temperature T, --max-output-tokens N, --seed N, --timeout-seconds N
+  --verbose                debug output and output variables
+  -h, --help               this text
+
+Exit code 0 on success, 1 on failure (the output directory is then unchanged).`;
+
+/** Parse argv and run. Returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...options, intent: { type: 'string' }, denied: { type: 'string', multiple: true }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    });
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const inputs: Partial<Record<InputName, string>> = { [INPUTS.provider]: 'offline' };
+  for (const [flag, input] of Object.entries(FLAGS)) {
+    const value = (values as Record<string, unknown>)[flag];
+    if (typeof value === 'string') inputs[input] = value;
+  }
+  if (typeof values.intent === 'string') inputs[INPUTS.intentFile] = values.intent;
+  if (!inputs[INPUTS.intentFile] && !inputs[INPUTS.intent]) {
+    process.stderr.write(`error: --intent FILE or --intent-text TEXT is required.\n\n${HELP}\n`);
+    return 2;
+  }
+  if (!inputs[INPUTS.outputDirectory]) {
+    process.stderr.write(`error: --out DIR is required.\n\n${HELP}\n`);
+    return 2;
+  }
+  if (values.denied) inputs[INPUTS.deniedPaths] = values.denied.join('\n');
+  if (inputs[INPUTS.provider] !== 'offline') {
+    inputs[INPUTS.authMode] ??= 'apiKey';
+    if (process.env.CODE_SYNTHESIS_API_KEY) inputs[INPUTS.apiKey] = process.env.CODE_SYNTHESIS_API_KEY;
+  }
+  const host = createCliHost({ inputs, verbose: values.verbose === true });
+  const apiKey = inputs[INPUTS.apiKey];
+  if (apiKey) host.setSecret(apiKey);
+  await run(host, compose);
+  return host.succeeded ? 0 : 1;
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

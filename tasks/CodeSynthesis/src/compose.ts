@@ -1,0 +1,31 @@
+/**
+ * Chooses the adapters for the settings. SDKs are loaded with `await import()` only on the path that
+ * needs them, so the offline path loads no Azure or OpenAI code.
+ */
+import path from 'node:path';
+import { FsFileReader } from './adapters/fs/file-reader';
+import { FsTreeStore } from './adapters/fs/tree-store';
+import { OfflineModelClient } from './adapters/model/offline-model-client';
+import type { ModelClient, PipelineHost } from './core/ports';
+import type { Settings } from './core/settings';
+import type { SynthesisPorts } from './core/synthesize';
+import { VERSION } from './version';
+
+/** Build the ports for one run. */
+export async function compose(settings: Settings, host: PipelineHost): Promise<SynthesisPorts> {
+  return {
+    log: host,
+    files: new FsFileReader(),
+    tree: new FsTreeStore(path.resolve(settings.outputDirectory)),
+    clock: { now: () => new Date() },
+    signal: host.signal,
+    version: VERSION,
+    connectModel: () => connectModel(settings, host),
+  };
+}
+
+async function connectModel(settings: Settings, host: PipelineHost): Promise<ModelClient> {
+  if (settings.provider === 'offline') return new OfflineModelClient();
+  const { connectRemoteModel } = await import('./adapters/model/connect');
+  return connectRemoteModel(settings, host);
+}

@@ -1,0 +1,87 @@
+/**
+ * The provenance manifest, written to <outputDirectory>/.synthesis/manifest.json with the files.
+ * It holds hashes and names, never a secret.
+ */
+import { createHash } from 'node:crypto';
+import type { Intent } from './intent';
+import type { FileToWrite, ModelInfo, ModelReply } from './ports';
+
+export type FileAction = 'created' | 'overwritten' | 'unchanged';
+
+export interface ManifestFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+  action: FileAction;
+}
+
+export interface Manifest {
+  schemaVersion: 1;
+  tool: { name: 'code-synthesis'; version: string };
+  generatedAt: string;
+  intent: { sha256: string; kind: Intent['kind']; source: 'inline' | 'file'; serviceName?: string; language?: string; framework?: string };
+  prompt: { sha256: string };
+  model: ModelInfo & { model: string; replyId: string; finishReason: string };
+  usage: { promptTokens: number; completionTokens: number };
+  conflictPolicy: string;
+  files: ManifestFile[];
+  skipped: string[];
+}
+
+/** SHA-256 of UTF-8 text, lower-case hex. */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Inputs to the manifest: everything is already known before the write. */
+export interface ManifestInput {
+  version: string;
+  now: Date;
+  intent: Intent;
+  intentSource: 'inline' | 'file';
+  promptText: string;
+  model: ModelInfo;
+  reply: ModelReply;
+  conflictPolicy: string;
+  written: readonly FileToWrite[];
+  overwritten: readonly string[];
+  unchanged: readonly string[];
+  skipped: readonly string[];
+}
+
+/** Build the manifest. Files are listed sorted by path so the manifest is stable. */
+export function buildManifest(input: ManifestInput): Manifest {
+  const overwritten = new Set(input.overwritten);
+  const unchanged = new Set(input.unchanged);
+  const files = [...input.written]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((f) => ({
+      path: f.path,
+      sha256: sha256(f.content),
+      bytes: Buffer.byteLength(f.content, 'utf8'),
+      action: (unchanged.has(f.path) ? 'unchanged' : overwritten.has(f.path) ? 'overwritten' : 'created') as FileAction,
+    }));
+  const card = input.intent.kind === 'card' ? input.intent.card : undefined;
+  return {
+    schemaVersion: 1,
+    tool: { name: 'code-synthesis', version: input.version },
+    generatedAt: input.now.toISOString(),
+    intent: {
+      sha256: sha256(input.intent.text),
+      kind: input.intent.kind,
+      source: input.intentSource,
+      ...(card ? { serviceName: card.name, language: card.language, framework: card.framework } : {}),
+    },
+    prompt: { sha256: sha256(input.promptText) },
+    model: { ...input.model, model: input.reply.model, replyId: input.reply.id, finishReason: input.reply.finishReason },
+    usage: { ...input.reply.usage },
+    conflictPolicy: input.conflictPolicy,
+    files,
+    skipped: [...input.skipped].sort(),
+  };
+}
+
+/** The manifest as the file written to disk. */
+export function manifestContent(manifest: Manifest): string {
+  return JSON.stringify(manifest, null, 2) + '\n';
+}

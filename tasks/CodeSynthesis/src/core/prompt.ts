@@ -1,0 +1,99 @@
+/**
+ * Prompt building: the system and user messages and the JSON schema of the reply.
+ */
+import type { Intent, ServiceCard } from './intent';
+import type { ModelRequest, ModelSettings } from './ports';
+
+/** The structured-output schema (strict): every property required, no others allowed. */
+export const REPLY_SCHEMA = {
+  name: 'generated_files',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['files', 'summary'],
+    properties: {
+      files: {
+        type: 'array',
+        description: 'Every file of the service, with a relative path using forward slashes.',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['path', 'content'],
+          properties: {
+            path: { type: 'string', description: 'Relative path, forward slashes, no "..".' },
+            content: { type: 'string', description: 'The whole file content, UTF-8 text.' },
+          },
+        },
+      },
+      summary: { type: 'string', description: 'One paragraph: what was generated and how to run it.' },
+    },
+  },
+} as const;
+
+/** Limits the model is told about, so that it can stay within them. */
+export interface PromptLimits {
+  maxFiles: number;
+  maxTotalBytes: number;
+  deniedPaths: readonly string[];
+}
+
+const SYSTEM = `You are a senior software engineer generating a complete, buildable service from a specification.
+Reply with JSON only, matching the given schema: {"files":[{"path":"relative/path","content":"..."}],"summary":"..."}.
+Rules:
+- Paths are relative, use forward slashes, never contain "..", never start with "/" or a drive letter.
+- Never write into .git/, .github/, .azuredevops/, .synthesis/ or any azure-pipelines*.yml file.
+- Include the source, a dependency manifest with pinned versions, unit tests, a Dockerfile running as a non-root user and a Kubernetes Deployment and Service.
+- Read all configuration from environment variables. Never hard-code secrets, keys, passwords or connection strings.
+- Put every file under a folder named after the service.
+If JSON output is not possible, write each file as a fenced code block whose opening line is three backticks, an optional language and path=<relative path>, for example:
+\`\`\`python path=weather/app.py
+print("hello")
+\`\`\``;
+
+/**
+ * Build the request for an intent. Deterministic: the same inputs give byte-identical messages,
+ * so the manifest's prompt hash identifies the prompt.
+ * @param instructions organisation conventions (instructionsFile), appended to the system prompt.
+ */
+export function buildPrompt(
+  intent: Intent,
+  limits: PromptLimits,
+  settings: ModelSettings,
+  instructions?: string,
+): ModelRequest {
+  const rules = [
+    `- At most ${limits.maxFiles} files and ${Math.floor(limits.maxTotalBytes / 1024)} KB in total.`,
+    ...(limits.deniedPaths.length ? [`- Never write paths matching: ${limits.deniedPaths.join(', ')}.`] : []),
+  ].join('\n');
+  let system = `${SYSTEM}\n${rules}`;
+  if (instructions?.trim()) system += `\n\nOrganisation conventions (follow them):\n${instructions.trim()}`;
+  const user =
+    intent.kind === 'card'
+      ? `Generate the service described by this service card:\n\n${describeCard(intent.card)}\n\nThe card as written:\n${intent.text}`
+      : `Generate the service described here:\n\n${intent.text}`;
+  return { system, user, responseSchema: { name: REPLY_SCHEMA.name, schema: REPLY_SCHEMA.schema }, settings, intent };
+}
+
+/** The text both the system prompt and the manifest hash: system, user and schema together. */
+export function promptText(request: ModelRequest): string {
+  return JSON.stringify([request.system, request.user, request.responseSchema]);
+}
+
+function describeCard(card: ServiceCard): string {
+  const lines = [
+    `Name: ${card.name}`,
+    `Language: ${card.language}`,
+    `Framework: ${card.framework}`,
+    `Port: ${card.port} (read from the PORT environment variable, this as the default)`,
+  ];
+  if (card.description) lines.push(`Description: ${card.description}`);
+  if (card.endpoints.length) lines.push('Endpoints:', ...card.endpoints.map((e) => `  - ${e.method} ${e.path}${e.description ? `: ${e.description}` : ''}`));
+  lines.push('  - GET /healthz: liveness and readiness probe');
+  if (card.dependencies.length) lines.push(`Dependencies: ${card.dependencies.join(', ')}`);
+  if (card.env.length)
+    lines.push(
+      'Environment variables:',
+      ...card.env.map((e) => `  - ${e.name}${e.secret ? ' (secret: no default, from a Kubernetes secret)' : e.default !== undefined ? ` (default ${e.default})` : ''}${e.description ? `: ${e.description}` : ''}`),
+    );
+  return lines.join('\n');
+}

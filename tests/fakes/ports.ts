@@ -1,0 +1,131 @@
+/**
+ * Hand-written fakes of our ports for in-process tests.
+ */
+import type { InputName, OutputName } from '../../tasks/CodeSynthesis/src/core/contract';
+import { CancelledError } from '../../tasks/CodeSynthesis/src/core/errors';
+import type {
+  FileReader,
+  FileToWrite,
+  ModelClient,
+  ModelInfo,
+  ModelReply,
+  ModelRequest,
+  PathState,
+  PipelineHost,
+  ServiceConnection,
+  TreeStore,
+} from '../../tasks/CodeSynthesis/src/core/ports';
+
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'untrusted';
+  text: string;
+}
+
+export class FakeHost implements PipelineHost {
+  readonly lines: LogLine[] = [];
+  readonly outputs: Partial<Record<OutputName, string>> = {};
+  readonly secrets: string[] = [];
+  summary?: string;
+  result?: { succeeded: boolean; message: string };
+  readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  constructor(
+    public inputs: Partial<Record<InputName, string>> = {},
+    public connections: Record<string, ServiceConnection> = {},
+    public variables: Record<string, string> = {},
+  ) {}
+  getInput(name: InputName) {
+    return this.inputs[name];
+  }
+  getVariable(name: string) {
+    return this.variables[name];
+  }
+  getConnection(id: string): ServiceConnection {
+    const c = this.connections[id];
+    if (!c) throw new Error(`no connection ${id}`);
+    return c;
+  }
+  setSecret(value: string) {
+    this.secrets.push(value);
+  }
+  setOutput(name: OutputName, value: string) {
+    this.outputs[name] = value;
+  }
+  publishSummary(markdown: string) {
+    this.summary = markdown;
+  }
+  proxy() {
+    return undefined;
+  }
+  certificates() {
+    return undefined;
+  }
+  debug(text: string) {
+    this.lines.push({ level: 'debug', text });
+  }
+  info(text: string) {
+    this.lines.push({ level: 'info', text });
+  }
+  warn(text: string) {
+    this.lines.push({ level: 'warn', text });
+  }
+  untrusted(text: string) {
+    this.lines.push({ level: 'untrusted', text });
+  }
+  setResult(succeeded: boolean, message: string) {
+    this.result = { succeeded, message };
+  }
+  /** Everything the host printed, the result message included. */
+  allText(): string {
+    return [...this.lines.map((l) => l.text), this.result?.message ?? '', this.summary ?? '', JSON.stringify(this.outputs)].join('\n');
+  }
+}
+
+/** An in-memory output directory. */
+export class MemoryTree implements TreeStore {
+  readonly root = '/work/out';
+  commits = 0;
+  constructor(public files: Map<string, string> = new Map()) {}
+  async inspect(paths: readonly string[]): Promise<PathState[]> {
+    return paths.map((path) => ({ path, kind: this.files.has(path) ? 'file' : 'absent' }));
+  }
+  async commit(files: readonly FileToWrite[], signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw new CancelledError();
+    this.commits++;
+    for (const f of files) this.files.set(f.path, f.content);
+  }
+}
+
+export class FakeModel implements ModelClient {
+  readonly requests: ModelRequest[] = [];
+  constructor(
+    public reply: Partial<ModelReply> & { content: string },
+    public info: ModelInfo = { provider: 'azureOpenAI', endpointHost: 'res.openai.azure.com', deployment: 'gpt', apiVersion: '2024-10-21' },
+  ) {}
+  async complete(request: ModelRequest): Promise<ModelReply> {
+    this.requests.push(request);
+    return { id: 'chatcmpl-1', model: 'gpt-4o', finishReason: 'stop', usage: { promptTokens: 10, completionTokens: 20 }, ...this.reply };
+  }
+}
+
+export class MemoryFiles implements FileReader {
+  constructor(public files: Record<string, string> = {}) {}
+  async readText(path: string): Promise<string> {
+    const text = this.files[path];
+    if (text === undefined) throw new Error(`no file ${path}`);
+    return text;
+  }
+}
+
+/** A model reply whose content is the structured JSON of these files. */
+export function filesReply(files: Record<string, string>, summary = 'done'): { content: string } {
+  return { content: JSON.stringify({ files: Object.entries(files).map(([path, content]) => ({ path, content })), summary }) };
+}
+
+export const WEATHER_CARD = `service:
+  name: weather
+  language: python
+  framework: flask
+  endpoint: /weather
+  description: Returns the current weather for a city
+`;

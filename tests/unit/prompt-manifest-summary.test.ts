@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { parseIntent } from '../../tasks/CodeSynthesis/src/core/intent';
+import { buildManifest, sha256 } from '../../tasks/CodeSynthesis/src/core/manifest';
+import { buildPrompt, promptText, REPLY_SCHEMA } from '../../tasks/CodeSynthesis/src/core/prompt';
+import { escapeMarkdown, renderSummary } from '../../tasks/CodeSynthesis/src/core/summary';
+import { WEATHER_CARD } from '../fakes/ports';
+
+const limits = { maxFiles: 20, maxTotalBytes: 10240, deniedPaths: ['secrets/**'] };
+
+describe('prompt', () => {
+  it('is deterministic and carries the card, the limits and the instructions', () => {
+    const a = buildPrompt(parseIntent(WEATHER_CARD), limits, {}, 'Use black.');
+    const b = buildPrompt(parseIntent(WEATHER_CARD), limits, {}, 'Use black.');
+    assert.equal(promptText(a), promptText(b));
+    assert.match(a.user, /GET \/weather/);
+    assert.match(a.system, /At most 20 files and 10 KB/);
+    assert.match(a.system, /secrets\/\*\*/);
+    assert.match(a.system, /Organisation conventions[\s\S]*Use black\./);
+    assert.match(a.system, /path=/);
+    assert.notEqual(promptText(a), promptText(buildPrompt(parseIntent(WEATHER_CARD), limits, {})));
+  });
+
+  it('uses a strict schema: every property required, nothing else allowed', () => {
+    assert.deepEqual(REPLY_SCHEMA.schema.required, Object.keys(REPLY_SCHEMA.schema.properties));
+    const item = REPLY_SCHEMA.schema.properties.files.items;
+    assert.deepEqual(item.required, Object.keys(item.properties));
+    assert.equal(item.additionalProperties, false);
+  });
+});
+
+describe('manifest', () => {
+  it('records intent, prompt, model, usage and per-file hashes, and no secret', () => {
+    const intent = parseIntent(WEATHER_CARD);
+    const m = buildManifest({
+      version: '1.0.0',
+      now: new Date('2026-01-01T00:00:00Z'),
+      intent,
+      intentSource: 'file',
+      promptText: 'P',
+      model: { provider: 'azureOpenAI', endpointHost: 'r.openai.azure.com', deployment: 'gpt', apiVersion: '2024-10-21' },
+      reply: { id: 'chatcmpl-9', model: 'gpt-4o', content: 'c', finishReason: 'stop', usage: { promptTokens: 5, completionTokens: 6 } },
+      conflictPolicy: 'overwrite',
+      written: [
+        { path: 'b.txt', content: 'é' },
+        { path: 'a.txt', content: 'x' },
+      ],
+      overwritten: ['b.txt'],
+      unchanged: [],
+      skipped: ['c.txt'],
+    });
+    assert.equal(m.intent.sha256, sha256(intent.text));
+    assert.equal(m.prompt.sha256, sha256('P'));
+    assert.deepEqual(m.files, [
+      { path: 'a.txt', sha256: sha256('x'), bytes: 1, action: 'created' },
+      { path: 'b.txt', sha256: sha256('é'), bytes: 2, action: 'overwritten' },
+    ]);
+    assert.equal(m.model.replyId, 'chatcmpl-9');
+    assert.equal(m.model.endpointHost, 'r.openai.azure.com');
+    assert.deepEqual(m.usage, { promptTokens: 5, completionTokens: 6 });
+    assert.deepEqual(m.skipped, ['c.txt']);
+    assert.equal(m.intent.serviceName, 'weather');
+    assert.equal(sha256('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});
+
+describe('summary', () => {
+  it('escapes everything that came from the model', () => {
+    assert.equal(escapeMarkdown('a|b<script>[x](y)'), 'a\\|b\\<script\\>\\[x\\]\\(y\\)');
+    const md = renderSummary({
+      manifest: {
+        schemaVersion: 1,
+        tool: { name: 'code-synthesis', version: '1' },
+        generatedAt: '',
+        intent: { sha256: '', kind: 'text', source: 'inline' },
+        prompt: { sha256: '' },
+        model: { provider: 'offline', model: 'm', replyId: 'r', finishReason: 'stop' },
+        usage: { promptTokens: 1, completionTokens: 2 },
+        conflictPolicy: 'fail',
+        files: [{ path: 'a|b.md', sha256: '', bytes: 3, action: 'created' }],
+        skipped: [],
+      },
+      manifestPath: '/o/.synthesis/manifest.json',
+      outputDirectory: '/o',
+      modelSummary: 'Click [here](https://evil.example)\n<img src=x>',
+    });
+    assert.match(md, /\| a\\\|b\.md \| 3 \| created \|/);
+    assert.doesNotMatch(md, /\]\(https/);
+    assert.doesNotMatch(md, /(^|[^\\])<img/);
+    assert.match(md, /> Click \\\[here\\\]/);
+  });
+});

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { DEFAULTS } from '../../tasks/CodeSynthesis/src/core/contract';
+import { InputError } from '../../tasks/CodeSynthesis/src/core/errors';
+import { parseSettings, type RawInputs } from '../../tasks/CodeSynthesis/src/core/settings';
+
+const offline: RawInputs = { provider: 'offline', intent: 'service: {}', outputDirectory: '/s' };
+const azure: RawInputs = {
+  provider: 'azureOpenAI',
+  intent: 'x',
+  outputDirectory: '/s',
+  endpoint: 'https://res.openai.azure.com/',
+  deployment: 'gpt-4o',
+  azureSubscription: 'conn',
+  keyVaultName: 'my-vault',
+};
+
+function rejects(raw: RawInputs, input: string, text: RegExp): void {
+  assert.throws(
+    () => parseSettings(raw),
+    (e: unknown) => e instanceof InputError && e.subject === input && text.test(e.describe()),
+  );
+}
+
+describe('settings', () => {
+  it('applies the documented defaults', () => {
+    const s = parseSettings(azure);
+    assert.equal(s.apiVersion, DEFAULTS.apiVersion);
+    assert.equal(s.conflictPolicy, 'fail');
+    assert.equal(s.maxFiles, 200);
+    assert.equal(s.maxTotalBytes, 5120 * 1024);
+    assert.equal(s.timeoutSeconds, 300);
+    assert.equal(s.failOnFindings, true);
+    assert.deepEqual(s.model, {});
+    assert.equal(s.endpoint, 'https://res.openai.azure.com');
+    assert.deepEqual(s.auth, { mode: 'keyVault', connection: 'conn', vaultName: 'my-vault', secretName: 'openai-api-key' });
+  });
+
+  it('names the undefined pipeline variable when the intent is the literal $(intent)', () => {
+    rejects({ ...offline, intent: '$(intent)' }, 'intent', /variable 'intent' is not defined/);
+    rejects({ ...offline, intent: undefined }, 'intent', /variable 'intent' is not defined/);
+  });
+
+  it('prefers intentFile over intent', () => {
+    assert.deepEqual(parseSettings({ ...offline, intent: '$(intent)', intentFile: 'a.yaml' }).intent, { kind: 'file', path: 'a.yaml' });
+  });
+
+  it('rejects an empty intent', () => rejects({ ...offline, intent: '  ' }, 'intent', /empty/));
+
+  const bad: Array<[string, RawInputs, string, RegExp]> = [
+    ['unknown provider', { ...offline, provider: 'gemini' }, 'provider', /azureOpenAI, openAICompatible, offline/],
+    ['missing endpoint', { ...azure, endpoint: '' }, 'endpoint', /required/],
+    ['endpoint not a URL', { ...azure, endpoint: 'res.openai' }, 'endpoint', /not a URL/],
+    ['endpoint with credentials', { ...azure, endpoint: 'https://u:p@x.com' }, 'endpoint', /credentials/],
+    ['ftp endpoint', { ...azure, endpoint: 'ftp://x.com' }, 'endpoint', /https/],
+    ['missing deployment', { ...azure, deployment: undefined }, 'deployment', /required/],
+    ['unknown auth mode', { ...azure, authMode: 'password' }, 'authMode', /keyVault, entraId, apiKey/],
+    ['apiKey mode without key', { ...azure, authMode: 'apiKey' }, 'apiKey', /secret pipeline variable/],
+    ['apiKey is an undefined variable', { ...azure, authMode: 'apiKey', apiKey: '$(key)' }, 'apiKey', /needs the key/],
+    ['keyVault without connection', { ...azure, azureSubscription: '' }, 'azureSubscription', /service connection/],
+    ['keyVault without vault', { ...azure, keyVaultName: '' }, 'keyVaultName', /required/],
+    ['vault URL instead of name', { ...azure, keyVaultName: 'https://v.vault.azure.net' }, 'keyVaultName', /not a Key Vault name/],
+    ['bad secret name', { ...azure, apiKeySecretName: 'a_b' }, 'apiKeySecretName', /not a Key Vault secret name/],
+    ['entraId with compatible', { ...azure, provider: 'openAICompatible', authMode: 'entraId' }, 'authMode', /only with provider 'azureOpenAI'/],
+    ['bad api version', { ...azure, apiVersion: 'latest' }, 'apiVersion', /not an api-version/],
+    ['no output directory', { ...offline, outputDirectory: '' }, 'outputDirectory', /required/],
+    ['bad conflict policy', { ...offline, conflictPolicy: 'merge' }, 'conflictPolicy', /fail, overwrite, skip/],
+    ['maxFiles not a number', { ...offline, maxFiles: 'ten' }, 'maxFiles', /whole number from 1 to 10000/],
+    ['maxFiles zero', { ...offline, maxFiles: '0' }, 'maxFiles', /whole number/],
+    ['maxTotalSizeKB fraction', { ...offline, maxTotalSizeKB: '1.5' }, 'maxTotalSizeKB', /whole number/],
+    ['temperature too high', { ...offline, temperature: '3' }, 'temperature', /from 0 to 2/],
+    ['temperature text', { ...offline, temperature: 'hot' }, 'temperature', /number/],
+    ['maxOutputTokens negative', { ...offline, maxOutputTokens: '-5' }, 'maxOutputTokens', /whole number/],
+    ['seed text', { ...offline, seed: 'abc' }, 'seed', /whole number/],
+    ['failOnFindings not boolean', { ...offline, failOnFindings: 'yes' }, 'failOnFindings', /true or false/],
+    ['timeout too small', { ...offline, timeoutSeconds: '1' }, 'timeoutSeconds', /from 5 to 3600/],
+  ];
+  for (const [name, raw, input, text] of bad) it(`rejects ${name}, naming '${input}'`, () => rejects(raw, input, text));
+
+  it('reads model settings only when set', () => {
+    const s = parseSettings({ ...offline, temperature: '0.2', maxOutputTokens: '4000', seed: '7' });
+    assert.deepEqual(s.model, { temperature: 0.2, maxOutputTokens: 4000, seed: 7 });
+  });
+
+  it('splits deniedPaths on lines and commas, ignoring comments', () => {
+    assert.deepEqual(parseSettings({ ...offline, deniedPaths: 'secrets/**\n# note\n*.pem, infra/**\n' }).deniedPaths, ['secrets/**', '*.pem', 'infra/**']);
+  });
+
+  it('accepts values case-insensitively', () => {
+    assert.equal(parseSettings({ ...offline, provider: 'OFFLINE', conflictPolicy: 'Skip' }).conflictPolicy, 'skip');
+  });
+
+  it('needs no credentials for the offline provider', () => {
+    assert.deepEqual(parseSettings(offline).auth, { mode: 'none' });
+  });
+
+  it('reads apiKey and entraId modes', () => {
+    assert.deepEqual(parseSettings({ ...azure, authMode: 'apiKey', apiKey: 'k' }).auth, { mode: 'apiKey', apiKey: 'k' });
+    assert.deepEqual(parseSettings({ ...azure, authMode: 'entraId' }).auth, { mode: 'entraId', connection: 'conn' });
+  });
+});
