@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { MANIFEST_PATH, OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
+import { CancelledError, ConflictError, IntentError, PathError } from '../../tasks/CodeSynthesis/src/core/errors';
+import type { ModelClient } from '../../tasks/CodeSynthesis/src/core/ports';
+import { parseSettings, type RawInputs } from '../../tasks/CodeSynthesis/src/core/settings';
+import { synthesize, type SynthesisPorts } from '../../tasks/CodeSynthesis/src/core/synthesize';
+import { run } from '../../tasks/CodeSynthesis/src/run';
+import { FakeHost, FakeModel, filesReply, MemoryFiles, MemoryTree, WEATHER_CARD } from '../fakes/ports';
+
+const INPUTS: RawInputs = { provider: 'offline', intent: WEATHER_CARD, outputDirectory: '/work/out' };
+
+function ports(model: ModelClient, tree = new MemoryTree(), host = new FakeHost()): SynthesisPorts & { connects: number } {
+  const p = {
+    log: host,
+    files: new MemoryFiles({ 'conventions.md': 'Use 4 spaces.' }),
+    tree,
+    clock: { now: () => new Date('2026-01-02T03:04:05Z') },
+    signal: host.signal,
+    version: '1.0.0',
+    connects: 0,
+    connectModel: async () => {
+      p.connects++;
+      return model;
+    },
+  };
+  return p;
+}
+
+describe('synthesize', () => {
+  it('writes the files and the manifest in one commit', async () => {
+    const tree = new MemoryTree();
+    const model = new FakeModel(filesReply({ 'weather/app.py': 'print(1)\n', 'weather/requirements.txt': 'flask==3.0.3\n' }));
+    const result = await synthesize(parseSettings({ ...INPUTS, instructionsFile: 'conventions.md' }), ports(model, tree));
+    assert.equal(tree.commits, 1);
+    assert.deepEqual([...tree.files.keys()].sort(), [MANIFEST_PATH, 'weather/app.py', 'weather/requirements.txt']);
+    const manifest = JSON.parse(tree.files.get(MANIFEST_PATH)!);
+    assert.deepEqual(manifest, JSON.parse(JSON.stringify(result.manifest)));
+    assert.equal(manifest.generatedAt, '2026-01-02T03:04:05.000Z');
+    assert.equal(result.manifestPath, '/work/out/.synthesis/manifest.json');
+    assert.match(model.requests[0]!.system, /Use 4 spaces\./);
+  });
+
+  it('does not connect to the model when the intent is unusable', async () => {
+    const p = ports(new FakeModel(filesReply({ 'a.txt': '' })));
+    await assert.rejects(synthesize(parseSettings({ ...INPUTS, intent: 'service:\n  name: 1\n' }), p), IntentError);
+    assert.equal(p.connects, 0);
+  });
+
+  it('writes nothing when any path is unsafe', async () => {
+    const tree = new MemoryTree();
+    const model = new FakeModel(filesReply({ 'ok.txt': 'x', '../escape.txt': 'x', '.git/config': 'x' }));
+    await assert.rejects(synthesize(parseSettings(INPUTS), ports(model, tree)), PathError);
+    assert.equal(tree.commits, 0);
+  });
+
+  it('writes nothing on a conflict under policy fail', async () => {
+    const tree = new MemoryTree(new Map([['a.txt', 'mine']]));
+    await assert.rejects(synthesize(parseSettings(INPUTS), ports(new FakeModel(filesReply({ 'a.txt': 'x', 'b.txt': 'y' })), tree)), ConflictError);
+    assert.equal(tree.commits, 0);
+    assert.equal(tree.files.get('a.txt'), 'mine');
+  });
+
+  it('skips existing files under policy skip and lists them in the manifest', async () => {
+    const tree = new MemoryTree(new Map([['a.txt', 'mine']]));
+    const result = await synthesize(parseSettings({ ...INPUTS, conflictPolicy: 'skip' }), ports(new FakeModel(filesReply({ 'a.txt': 'x', 'b.txt': 'y' })), tree));
+    assert.equal(tree.files.get('a.txt'), 'mine');
+    assert.deepEqual(result.manifest.skipped, ['a.txt']);
+    assert.deepEqual(result.manifest.files.map((f) => f.path), ['b.txt']);
+  });
+
+  it('stops before writing when the run is cancelled', async () => {
+    const host = new FakeHost();
+    const tree = new MemoryTree();
+    const model: ModelClient = {
+      info: { provider: 'offline' },
+      complete: async (request) => {
+        host.controller.abort();
+        return new FakeModel(filesReply({ 'a.txt': 'x' })).complete(request);
+      },
+    };
+    await assert.rejects(synthesize(parseSettings(INPUTS), ports(model, tree, host)), CancelledError);
+    assert.equal(tree.commits, 0);
+  });
+
+  it('prints the model-chosen file names only as untrusted text', async () => {
+    const host = new FakeHost();
+    await synthesize(parseSettings(INPUTS), ports(new FakeModel(filesReply({ 'svc/x.txt': 'x' })), new MemoryTree(), host));
+    const mentions = host.lines.filter((l) => l.text.includes('svc/x.txt'));
+    assert.ok(mentions.length > 0);
+    assert.ok(mentions.every((l) => l.level === 'untrusted'));
+  });
+});
+
+describe('run', () => {
+  it('sets every output variable, the summary and success', async () => {
+    const host = new FakeHost(INPUTS);
+    const model = new FakeModel(filesReply({ 'weather/app.py': 'x' }));
+    await run(host, async (settings, h) => ports(model, new MemoryTree(), h as FakeHost));
+    assert.equal(host.result?.succeeded, true, host.result?.message);
+    assert.deepEqual(host.outputs, {
+      [OUTPUTS.filesWritten]: '1',
+      [OUTPUTS.manifestPath]: '/work/out/.synthesis/manifest.json',
+      [OUTPUTS.outputDirectory]: '/work/out',
+      [OUTPUTS.serviceName]: 'weather',
+      [OUTPUTS.language]: 'python',
+      [OUTPUTS.promptTokens]: '10',
+      [OUTPUTS.completionTokens]: '20',
+    });
+    assert.match(host.summary ?? '', /weather\/app\.py/);
+  });
+
+  it('turns a typed error into a failed result naming the input', async () => {
+    const host = new FakeHost({ ...INPUTS, maxFiles: 'lots' });
+    await run(host, async () => assert.fail('compose must not run'));
+    assert.equal(host.result?.succeeded, false);
+    assert.match(host.result?.message ?? '', /Input 'maxFiles'/);
+  });
+
+  it('reports an unexpected error without its stack, the stack at debug level', async () => {
+    const host = new FakeHost(INPUTS);
+    await run(host, async () => {
+      throw new TypeError('boom');
+    });
+    assert.equal(host.result?.message.startsWith('Unexpected error: boom.'), true);
+    assert.ok(host.lines.some((l) => l.level === 'debug' && /TypeError: boom/.test(l.text)));
+  });
+});
