@@ -1,0 +1,92 @@
+/**
+ * Workload identity federation: ask Azure DevOps for an OIDC token for the service connection
+ * (TaskApi.createOidcToken), as Microsoft's AzureRM tasks do. A fresh token is requested each time
+ * the credential needs one, since the token lives only a few minutes.
+ */
+import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
+import { CredentialError } from '../../core/errors';
+import type { CertSettings, PipelineHost, ProxySettings } from '../../core/ports';
+
+/** Where the job runs, read from the pipeline's System.* variables. */
+export interface JobContext {
+  collectionUri: string;
+  projectId: string;
+  hostType: string;
+  planId: string;
+  jobId: string;
+  accessToken: string;
+}
+
+const REQUIRED: Array<[keyof JobContext, string[]]> = [
+  ['collectionUri', ['System.CollectionUri', 'System.TeamFoundationCollectionUri']],
+  ['projectId', ['System.TeamProjectId']],
+  ['hostType', ['System.HostType']],
+  ['planId', ['System.PlanId']],
+  ['jobId', ['System.JobId']],
+  ['accessToken', ['System.AccessToken']],
+];
+
+/**
+ * Read the job context. System.AccessToken is also taken from the SystemVssConnection endpoint,
+ * where the agent always puts it.
+ * @throws CredentialError naming the missing variables.
+ */
+export function readJobContext(host: PipelineHost, systemVssToken?: string): JobContext {
+  const context: Partial<JobContext> = {};
+  const missing: string[] = [];
+  for (const [key, names] of REQUIRED) {
+    const value = names.map((n) => host.getVariable(n)).find((v) => v) ?? (key === 'accessToken' ? systemVssToken : undefined);
+    if (value) context[key] = value;
+    else missing.push(names[0]!);
+  }
+  if (missing.length) {
+    throw new CredentialError(
+      `Workload identity federation needs the pipeline variables ${missing.join(', ')}, which are not set.`,
+      'azureSubscription',
+      'Run the task in an Azure Pipelines job (the agent sets them); for System.AccessToken, do not disable "Allow scripts to access the OAuth token" restrictions for this job.',
+    );
+  }
+  host.setSecret(context.accessToken!);
+  return context as JobContext;
+}
+
+/** Options for azure-devops-node-api's WebApi from the agent's proxy and certificate settings. */
+export function webApiOptions(proxy: ProxySettings | undefined, certs: CertSettings | undefined): IRequestOptions {
+  return {
+    allowRetries: true,
+    maxRetries: 3,
+    ...(proxy
+      ? { proxy: { proxyUrl: proxy.url, proxyUsername: proxy.username, proxyPassword: proxy.password, proxyBypassHosts: [...proxy.bypass] } }
+      : {}),
+    ...(certs ? { cert: { caFile: certs.caFile, certFile: certs.certFile, keyFile: certs.keyFile, passphrase: certs.passphrase } } : {}),
+  } as IRequestOptions;
+}
+
+/**
+ * A function that returns a fresh OIDC token for the connection each time it is called.
+ * azure-devops-node-api is loaded on first use only.
+ */
+export function oidcTokenProvider(context: JobContext, connectionId: string, options: IRequestOptions, setSecret: (v: string) => void): () => Promise<string> {
+  return async () => {
+    const { WebApi, getHandlerFromToken } = await import('azure-devops-node-api');
+    const api = await new WebApi(context.collectionUri, getHandlerFromToken(context.accessToken), options).getTaskApi();
+    let token: string | undefined;
+    try {
+      const response = await api.createOidcToken({}, context.projectId, context.hostType, context.planId, context.jobId, connectionId);
+      token = response?.oidcToken;
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      throw new CredentialError(
+        `Azure DevOps refused an OIDC token for service connection '${connectionId}'${status ? ` (HTTP ${status})` : ''}: ${(err as Error).message}`,
+        'azureSubscription',
+        'Check the connection uses workload identity federation, the pipeline is authorised to use it, and the job has an OAuth token.',
+        { cause: err },
+      );
+    }
+    if (!token) {
+      throw new CredentialError(`Azure DevOps returned no OIDC token for service connection '${connectionId}'.`, 'azureSubscription', 'Check the connection is of the Workload Identity federation type.');
+    }
+    setSecret(token);
+    return token;
+  };
+}
