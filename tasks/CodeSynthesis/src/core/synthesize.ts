@@ -55,7 +55,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   if (parsed.format === 'fences') log.warn('The reply was not structured JSON; files were read from path-tagged fenced code blocks.');
 
   const files = checkPaths(parsed.files, settings);
-  const [manifestState, ...states] = await ports.tree.inspect([MANIFEST_PATH, ...files.map((f) => f.path)]);
+  const [manifestState, ...states] = await ports.tree.inspect([MANIFEST_PATH, ...files]);
   if (manifestState && (manifestState.blockedBy || (manifestState.kind !== 'absent' && manifestState.kind !== 'file'))) {
     throw new PathError([`${MANIFEST_PATH}: the manifest location is ${manifestState.blockedBy ? `behind ${manifestState.blockedBy}, which is not a plain folder` : `a ${manifestState.kind}`}; remove it`]);
   }
@@ -69,9 +69,9 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
     model: model.info,
     reply,
     conflictPolicy: settings.conflictPolicy,
-    written: plan.write,
+    written: [...plan.write, ...files.filter((f) => plan.unchanged.includes(f.path))],
     overwritten: plan.overwritten,
-    unchanged: [],
+    unchanged: plan.unchanged,
     skipped: plan.skipped,
   });
 

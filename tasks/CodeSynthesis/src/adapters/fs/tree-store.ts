@@ -1,0 +1,315 @@
+/**
+ * The output directory on a real file system, written all-or-nothing: every file is staged inside
+ * the root, then moved into place with rename; any failure in the move is rolled back.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import path from 'node:path';
+import { CancelledError, WriteError } from '../../core/errors';
+import { foldName, showPath } from '../../core/paths';
+import type { FileToWrite, PathState, TreeStore } from '../../core/ports';
+
+/** The file operations the store uses; a seam for tests that need one of them to fail. */
+export type FsOps = Pick<
+  typeof fsp,
+  'lstat' | 'mkdir' | 'open' | 'readdir' | 'readFile' | 'rename' | 'rm' | 'rmdir' | 'unlink'
+>;
+
+export interface FsTreeStoreOptions {
+  /** Replaces some of node:fs/promises (tests inject failures here). */
+  fs?: Partial<FsOps>;
+  /** Suffix of the staging folder's name; random by default. */
+  stagingSuffix?: () => string;
+}
+
+/** Prefix of the scratch folder created inside the root during a commit (denied to generated paths). */
+export const STAGING_PREFIX = '.synthesis-staging-';
+
+type Step =
+  | { kind: 'mkdir'; dir: string }
+  | { kind: 'backup'; original: string; backup: string }
+  | { kind: 'place'; target: string };
+
+/** Thrown inside the move phase when the tree changed under us since inspect. */
+class TreeChanged extends Error {}
+
+/** A TreeStore over a real directory. `root` is absolute; it is created when missing. */
+export class FsTreeStore implements TreeStore {
+  private readonly fs: FsOps;
+  private readonly stagingSuffix: () => string;
+
+  constructor(
+    readonly root: string,
+    options: FsTreeStoreOptions = {},
+  ) {
+    if (!path.isAbsolute(root))
+      throw new Error(`FsTreeStore: the root must be an absolute path, got '${root}'.`);
+    this.fs = { ...fsp, ...options.fs };
+    this.stagingSuffix = options.stagingSuffix ?? (() => randomBytes(6).toString('hex'));
+  }
+
+  /**
+   * lstat each segment of each path (symlinks are never followed). A missing segment, and the last
+   * segment, are also looked up in their folder's listing to find entries differing only in case.
+   * @throws WriteError when a path cannot be examined (permission denied, ...).
+   */
+  async inspect(items: readonly (string | FileToWrite)[]): Promise<PathState[]> {
+    const listings = new Map<string, Promise<string[]>>();
+    const states: PathState[] = [];
+    for (const item of items) {
+      states.push(
+        await this.inspectOne(
+          typeof item === 'string' ? item : item.path,
+          typeof item === 'string' ? undefined : item.content,
+          listings,
+        ),
+      );
+    }
+    return states;
+  }
+
+  /**
+   * Stage all files in `<root>/.synthesis-staging-<random>/`, fsync them, then rename each into place,
+   * moving any existing file aside first. If `signal` aborts before the move, or staging fails, the
+   * staging folder (and the root, if this call created it) is removed and the tree is untouched. The
+   * move is not interruptible; if it fails, every step is undone in reverse order.
+   * Files are written with mode 0644, or 0755 under a `bin/` folder or when named `*.sh`.
+   * @throws CancelledError when aborted before the move.
+   * @throws WriteError naming the path and OS error code; the tree has been restored (the message
+   *   says otherwise, and where the backups are, if the restore itself failed).
+   */
+  async commit(files: readonly FileToWrite[], signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw new CancelledError();
+    if (files.length === 0) return;
+
+    let createdRoot: string | undefined;
+    try {
+      createdRoot = await this.fs.mkdir(this.root, { recursive: true });
+    } catch (error) {
+      throw writeError('create the output directory for', '.', error);
+    }
+    const staging = path.join(this.root, STAGING_PREFIX + this.stagingSuffix());
+    const staged = (i: number): string => path.join(staging, 'new', String(i));
+    const backup = (i: number): string => path.join(staging, 'old', String(i));
+
+    let current = '.';
+    try {
+      await this.fs.mkdir(staging);
+      await this.fs.mkdir(path.join(staging, 'new'));
+      await this.fs.mkdir(path.join(staging, 'old'));
+      for (const [i, file] of files.entries()) {
+        if (signal.aborted) throw new CancelledError();
+        current = file.path;
+        await this.writeStaged(staged(i), file);
+      }
+      current = '.';
+      await this.syncDir(path.join(staging, 'new'));
+      if (signal.aborted) throw new CancelledError();
+    } catch (error) {
+      await this.discard(staging, createdRoot);
+      if (error instanceof CancelledError) throw error;
+      throw writeError('stage', current, error);
+    }
+
+    const journal: Step[] = [];
+    const touched = new Set<string>();
+    try {
+      for (const [i, file] of files.entries()) {
+        current = file.path;
+        const dir = await this.ensureParents(file.path, journal);
+        touched.add(dir);
+        const target = path.join(dir, path.posix.basename(file.path));
+        const existing = await this.lstat(target);
+        if (existing) {
+          if (!existing.isFile())
+            throw new TreeChanged(`became a ${kindOf(existing)} after it was inspected`);
+          const original = await this.actualName(dir, path.posix.basename(file.path));
+          await this.fs.rename(original, backup(i));
+          journal.push({ kind: 'backup', original, backup: backup(i) });
+        }
+        await this.fs.rename(staged(i), target);
+        journal.push({ kind: 'place', target });
+      }
+    } catch (error) {
+      const unrestored = await this.rollback(journal);
+      if (unrestored.length) {
+        throw new WriteError(
+          `Could not write ${showPath(current)} in the output directory (${describeCause(error)}), and ${unrestored.length} step(s) could not be undone: ${unrestored.join('; ')}.`,
+          'outputDirectory',
+          `The output directory may be partly written. Replaced files are kept in ${staging}${path.sep}old; restore them by hand.`,
+          { cause: error },
+        );
+      }
+      await this.discard(staging, createdRoot);
+      throw writeError('write', current, error);
+    }
+
+    for (const dir of touched) await this.syncDir(dir);
+    // The files are in place; a leftover scratch folder is untidy but not a failed write.
+    await this.fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  private async inspectOne(
+    rel: string,
+    content: string | undefined,
+    listings: Map<string, Promise<string[]>>,
+  ): Promise<PathState> {
+    const segments = rel.split('/');
+    let dir = this.root;
+    for (const [i, name] of segments.entries()) {
+      const so = segments.slice(0, i + 1).join('/');
+      const abs = path.join(dir, name);
+      const last = i === segments.length - 1;
+      let stat: Stats | undefined;
+      try {
+        stat = await this.lstat(abs);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOTDIR')
+          return { path: rel, kind: 'absent', blockedBy: segments.slice(0, i).join('/') || '.' };
+        throw writeError('examine', so, error);
+      }
+      if (!stat || last) {
+        const state: PathState = { path: rel, kind: stat ? kindOf(stat) : 'absent' };
+        const twin = await this.findTwin(dir, name, listings);
+        if (twin !== undefined) state.caseTwin = [...segments.slice(0, i), twin].join('/');
+        if (stat?.isFile() && content !== undefined && stat.size === Buffer.byteLength(content)) {
+          state.sameContent = (await this.fs.readFile(abs)).equals(Buffer.from(content));
+        }
+        return state;
+      }
+      if (!stat.isDirectory()) return { path: rel, kind: 'absent', blockedBy: so };
+      dir = abs;
+    }
+    return { path: rel, kind: 'absent' };
+  }
+
+  /** An entry of `dir` whose name differs from `name` only in letter case or Unicode form. */
+  private async findTwin(
+    dir: string,
+    name: string,
+    listings: Map<string, Promise<string[]>>,
+  ): Promise<string | undefined> {
+    let listing = listings.get(dir);
+    if (!listing) {
+      listing = this.fs.readdir(dir).catch(() => [] as string[]);
+      listings.set(dir, listing);
+    }
+    const key = foldName(name);
+    return (await listing).find((entry) => entry !== name && foldName(entry) === key);
+  }
+
+  /** The path of `name` in `dir` as spelled on disk (differs on case-insensitive file systems). */
+  private async actualName(dir: string, name: string): Promise<string> {
+    const entries = await this.fs.readdir(dir);
+    const key = foldName(name);
+    return path.join(dir, entries.includes(name) ? name : (entries.find((e) => foldName(e) === key) ?? name));
+  }
+
+  private async writeStaged(file: string, { path: rel, content }: FileToWrite): Promise<void> {
+    const mode = /(^|\/)bin\//.test(rel) || rel.endsWith('.sh') ? 0o755 : 0o644;
+    const handle = await this.fs.open(file, 'wx', mode);
+    try {
+      await handle.writeFile(content, 'utf8');
+      await handle.chmod(mode); // open's mode is filtered by the umask
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Create the missing parent folders of `rel` one by one, recording each, and check (right before
+   * the rename that follows) that none of the existing ones is a symlink or a file.
+   */
+  private async ensureParents(rel: string, journal: Step[]): Promise<string> {
+    let dir = this.root;
+    for (const name of rel.split('/').slice(0, -1)) {
+      dir = path.join(dir, name);
+      const stat = await this.lstat(dir);
+      if (!stat) {
+        await this.fs.mkdir(dir);
+        journal.push({ kind: 'mkdir', dir });
+      } else if (!stat.isDirectory()) {
+        throw new TreeChanged(
+          `has a parent folder ${showPath(path.relative(this.root, dir))} that became a ${kindOf(stat)} after it was inspected`,
+        );
+      }
+    }
+    return dir;
+  }
+
+  /** Undo the journal in reverse; returns what could not be undone. */
+  private async rollback(journal: readonly Step[]): Promise<string[]> {
+    const failed: string[] = [];
+    for (const step of [...journal].reverse()) {
+      try {
+        if (step.kind === 'place') await this.fs.unlink(step.target);
+        else if (step.kind === 'backup') await this.fs.rename(step.backup, step.original);
+        else await this.fs.rmdir(step.dir);
+      } catch (error) {
+        const where = step.kind === 'place' ? step.target : step.kind === 'backup' ? step.original : step.dir;
+        failed.push(`${step.kind} ${path.relative(this.root, where)} (${describeCause(error)})`);
+      }
+    }
+    return failed;
+  }
+
+  /** Remove the staging folder, and the root and its parents if this commit created them (only while empty). */
+  private async discard(staging: string, createdRoot: string | undefined): Promise<void> {
+    await this.fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    if (createdRoot === undefined) return;
+    for (let dir = this.root; ; dir = path.dirname(dir)) {
+      try {
+        await this.fs.rmdir(dir);
+      } catch {
+        return;
+      }
+      if (dir === createdRoot || dir === path.dirname(dir)) return;
+    }
+  }
+
+  /** fsync a folder so renames into it survive a crash. Not possible on Windows; best effort. */
+  private async syncDir(dir: string): Promise<void> {
+    try {
+      const handle = await this.fs.open(dir, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      /* EISDIR/EPERM on Windows */
+    }
+  }
+
+  private async lstat(abs: string): Promise<Stats | undefined> {
+    try {
+      return await this.fs.lstat(abs);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+}
+
+function kindOf(stat: Stats): PathState['kind'] {
+  if (stat.isSymbolicLink()) return 'symlink';
+  if (stat.isDirectory()) return 'directory';
+  return stat.isFile() ? 'file' : 'other';
+}
+
+function describeCause(error: unknown): string {
+  if (error instanceof TreeChanged) return error.message;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code ?? (error instanceof Error ? error.message : String(error));
+}
+
+function writeError(action: string, rel: string, error: unknown): WriteError {
+  return new WriteError(
+    `Could not ${action} ${showPath(rel)} in the output directory (${describeCause(error)}).`,
+    'outputDirectory',
+    'Nothing was changed: the output directory is as it was. Check that the agent can write there (permissions, free space, not read-only) and run again.',
+    { cause: error },
+  );
+}
