@@ -86,8 +86,13 @@ export class MemoryTree implements TreeStore {
   readonly root = '/work/out';
   commits = 0;
   constructor(public files: Map<string, string> = new Map()) {}
-  async inspect(paths: readonly string[]): Promise<PathState[]> {
-    return paths.map((path) => ({ path, kind: this.files.has(path) ? 'file' : 'absent' }));
+  async inspect(items: readonly (string | FileToWrite)[]): Promise<PathState[]> {
+    return items.map((item) => {
+      const path = typeof item === 'string' ? item : item.path;
+      const existing = this.files.get(path);
+      if (existing === undefined) return { path, kind: 'absent' };
+      return { path, kind: 'file', ...(typeof item !== 'string' && existing === item.content ? { sameContent: true } : {}) };
+    });
   }
   async commit(files: readonly FileToWrite[], signal: AbortSignal): Promise<void> {
     if (signal.aborted) throw new CancelledError();

@@ -125,3 +125,17 @@ describe('run', () => {
     assert.ok(host.lines.some((l) => l.level === 'debug' && /TypeError: boom/.test(l.text)));
   });
 });
+
+describe('synthesize on a second run', () => {
+  it('treats identical existing files as unchanged, not as conflicts', async () => {
+    const tree = new MemoryTree(new Map([['a.txt', 'x']]));
+    const result = await synthesize(parseSettings(INPUTS), ports(new FakeModel(filesReply({ 'a.txt': 'x', 'b.txt': 'y' })), tree));
+    assert.deepEqual(
+      result.manifest.files.map((f) => [f.path, f.action]),
+      [
+        ['a.txt', 'unchanged'],
+        ['b.txt', 'created'],
+      ],
+    );
+  });
+});
