@@ -34,7 +34,7 @@ export type Intent = { kind: 'card'; card: ServiceCard; text: string } | { kind:
 
 const CARD_FIELDS = ['name', 'language', 'framework', 'description', 'endpoint', 'endpoints', 'port', 'dependencies', 'env'];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const CARD_HINT = 'See "Service card" in the README for the fields and their format.';
 
@@ -92,7 +92,7 @@ export function parseIntent(text: string): Intent {
   };
 
   const name = str('name', true);
-  if (name && !NAME.test(name)) fail(field('name'), `'service.name' must be lower-case letters, digits and '-', starting with a letter (got '${name}').`);
+  if (name && !NAME.test(name)) fail(field('name'), `'service.name' must be lower-case letters, digits and '-', starting with a letter and not ending with '-' (got '${name}').`);
   const language = str('language', true).toLowerCase();
   const framework = str('framework', true).toLowerCase();
   const description = str('description', false);

@@ -1,0 +1,71 @@
+/**
+ * The offline provider's built-in templates: a validated service card in, a complete small service
+ * out, byte-identical for the same card (no dates, randomness or machine details).
+ */
+import { IntentError } from '../errors';
+import type { ServiceCard } from '../intent';
+import type { FileToWrite } from '../ports';
+import { renderNodeExpress } from './node-express';
+import { renderPythonFlask } from './python-flask';
+
+/** A (language, framework) pair the offline provider can render. */
+export interface TemplateChoice {
+  readonly language: string;
+  readonly framework: string;
+}
+
+const TEMPLATES: readonly (TemplateChoice & { render(card: ServiceCard): FileToWrite[] })[] = [
+  { language: 'python', framework: 'flask', render: renderPythonFlask },
+  { language: 'node', framework: 'express', render: renderNodeExpress },
+  { language: 'typescript', framework: 'express', render: renderNodeExpress },
+];
+
+/** The (language, framework) pairs with an offline template; node and typescript both get TypeScript. */
+export const SUPPORTED_TEMPLATES: readonly TemplateChoice[] = TEMPLATES.map(({ language, framework }) => ({
+  language,
+  framework,
+}));
+
+/**
+ * Render the service a card describes, every path relative, '/'-separated and under `card.name/`.
+ * Card text is only ever placed inside quoted literals, so a description cannot inject code.
+ * @throws IntentError when no template fits (language, framework), listing the supported pairs; when
+ *   the card's dependencies do not fit the stack; or when the card was not validated by parseIntent.
+ */
+export function renderService(card: ServiceCard): FileToWrite[] {
+  checkCard(card);
+  const language = card.language.toLowerCase();
+  const framework = card.framework.toLowerCase();
+  const template = TEMPLATES.find((t) => t.language === language && t.framework === framework);
+  if (!template) {
+    const supported = SUPPORTED_TEMPLATES.map((t) => `${t.language}/${t.framework}`).join(', ');
+    throw new IntentError(
+      `language '${card.language}' with framework '${card.framework}' has no offline template; supported: ${supported}.`,
+      'Change service.language and service.framework, or use provider azureOpenAI or openAICompatible for other stacks.',
+    );
+  }
+  return template.render(card);
+}
+
+/**
+ * Names go into paths, commands and identifiers unquoted; parseIntent guarantees their shape, and this
+ * re-check keeps a hand-built card from reaching the templates with a hostile name.
+ */
+function checkCard(card: ServiceCard): void {
+  const problems: string[] = [];
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(card.name))
+    problems.push(`'service.name' must be lower-case letters, digits and '-' (got '${card.name}')`);
+  if (!Number.isInteger(card.port) || card.port < 1 || card.port > 65535)
+    problems.push(`'service.port' must be a whole number from 1 to 65535`);
+  for (const e of card.env)
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(e.name)) problems.push(`env name '${e.name}' must be UPPER_SNAKE_CASE`);
+  for (const e of card.endpoints) {
+    if (!/^(GET|POST|PUT|PATCH|DELETE)$/.test(e.method) || !/^\/[A-Za-z0-9\-._~/{}:]*$/.test(e.path))
+      problems.push(`endpoint '${e.method} ${e.path}' is not valid`);
+  }
+  if (problems.length)
+    throw new IntentError(
+      `the service card cannot be rendered:\n  - ${problems.join('\n  - ')}`,
+      'See "Service card" in the README for the fields and their format.',
+    );
+}

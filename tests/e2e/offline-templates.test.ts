@@ -1,0 +1,201 @@
+/**
+ * The offline templates' output really works: each example (and a card full of awkward paths and
+ * hostile text) is rendered to a temp dir, then the node/express services are installed from the npm
+ * registry and run their own `npm test`, and the python/flask services are byte-compiled (and run
+ * their pytest suite when Flask and pytest happen to be importable; PyPI is not reachable here).
+ * Set CODE_SYNTHESIS_SKIP_NETWORK_E2E=1 to skip the parts that need the npm registry.
+ */
+import assert from 'node:assert/strict';
+import { execFile, type ExecFileException } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseIntent, type ServiceCard } from '../../tasks/CodeSynthesis/src/core/intent';
+import { renderService } from '../../tasks/CodeSynthesis/src/core/templates';
+
+const EXAMPLES = path.resolve(__dirname, '../../../examples');
+const SKIP_NETWORK = process.env['CODE_SYNTHESIS_SKIP_NETWORK_E2E'] === '1';
+const HOSTILE =
+  'Evil """ \'\'\' */ ${process.exit(1)} `id` \\ \n__import__("os").system("id")\u2028 \u{1F600} </script>';
+
+interface Run {
+  code: number;
+  stdout: string;
+  /** The command, its stdout and its stderr, for failure messages. */
+  output: string;
+}
+
+function run(command: string, args: readonly string[], cwd: string, timeout = 150_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      {
+        cwd,
+        timeout,
+        maxBuffer: 16 * 1024 * 1024,
+        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', npm_config_update_notifier: 'false' },
+      },
+      (error: ExecFileException | null, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, output: `$ ${command} ${args.join(' ')}\n${stdout}\n${stderr}` });
+      },
+    );
+  });
+}
+
+async function succeeds(command: string, args: readonly string[], cwd: string): Promise<Run> {
+  const result = await run(command, args, cwd);
+  assert.equal(result.code, 0, result.output);
+  return result;
+}
+
+function cardFile(name: string): ServiceCard {
+  const intent = parseIntent(fs.readFileSync(path.join(EXAMPLES, name), 'utf8'));
+  assert.equal(intent.kind, 'card');
+  return (intent as { card: ServiceCard }).card;
+}
+
+/** Paths and text that stress routing and escaping; the generated tests must still pass. */
+function edgeCard(language: string, framework: string, dependencies: string[]): ServiceCard {
+  return {
+    name: 'edge-case',
+    language,
+    framework,
+    description: HOSTILE,
+    port: 5001,
+    endpoints: [
+      { method: 'GET', path: '/' },
+      { method: 'GET', path: '/a/{id}/b/{id}' },
+      { method: 'GET', path: '/files/:name.json' },
+      { method: 'POST', path: '/v1/items{sku}x', description: HOSTILE },
+      { method: 'PUT', path: '/items:batchUpdate' },
+      { method: 'PATCH', path: '/x/{1}/y{' },
+      { method: 'DELETE', path: '/orders/:id' },
+      { method: 'GET', path: '/healthz' },
+    ],
+    dependencies,
+    env: [
+      { name: 'GREETING', default: HOSTILE, secret: false },
+      { name: 'API_TOKEN', secret: true },
+      { name: 'EMPTY_SETTING', secret: false },
+    ],
+  };
+}
+
+function writeTree(root: string, card: ServiceCard): string {
+  for (const f of renderService(card)) {
+    const target = path.join(root, ...f.path.split('/'));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, f.content);
+  }
+  return path.join(root, card.name);
+}
+
+function pyFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith('.py'));
+}
+
+describe('offline templates end to end: generated services build and pass their own tests', function () {
+  this.timeout(180_000);
+  let root = '';
+  let python: { present: boolean; flask: boolean } = { present: false, flask: false };
+
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-offline-e2e-'));
+    const present = (await run('python3', ['--version'], root, 10_000)).code === 0;
+    const flask = present && (await run('python3', ['-c', 'import flask, pytest'], root, 20_000)).code === 0;
+    python = { present, flask };
+  });
+
+  after(() => {
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  const pythonCases: [string, () => ServiceCard][] = [
+    ['examples/weather.yaml', () => cardFile('weather.yaml')],
+    [
+      'a card with awkward paths and hostile text',
+      () => edgeCard('python', 'flask', ['requests==2.32.3', 'flask']),
+    ],
+  ];
+  for (const [label, makeCard] of pythonCases) {
+    describe(`python/flask: ${label}`, () => {
+      let dir = '';
+      before(function () {
+        if (!python.present) {
+          console.log('      skipped: python3 is not on PATH');
+          this.skip();
+        }
+        dir = writeTree(fs.mkdtempSync(path.join(root, 'py-')), makeCard());
+      });
+
+      it('byte-compiles every .py file', async () => {
+        const files = pyFiles(dir);
+        assert.ok(
+          files.includes('app.py') && files.includes(path.join('tests', 'test_app.py')),
+          files.join(', '),
+        );
+        await succeeds('python3', ['-m', 'py_compile', ...files], dir);
+      });
+
+      it('keeps card text in string constants: no call the card did not come from the template', async () => {
+        const script = [
+          'import ast, json, sys',
+          'tree = ast.parse(open("app.py", encoding="utf-8").read())',
+          'strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]',
+          'calls = sorted({getattr(n.func, "attr", getattr(n.func, "id", "")) for n in ast.walk(tree) if isinstance(n, ast.Call)})',
+          'json.dump({"strings": strings, "calls": calls}, sys.stdout)',
+        ].join('\n');
+        const { stdout } = await succeeds('python3', ['-c', script], dir);
+        const { strings, calls } = JSON.parse(stdout) as { strings: string[]; calls: string[] };
+        assert.ok(!calls.includes('system') && !calls.includes('__import__'), calls.join(', '));
+        if (label.startsWith('a card'))
+          assert.ok(strings.includes(HOSTILE), 'the hostile text is one string constant');
+        else assert.ok(strings.includes('/weather'));
+      });
+
+      it('passes its own pytest suite (when Flask and pytest are importable)', async function () {
+        if (!python.flask) {
+          console.log(
+            '      skipped: Flask or pytest is not importable (PyPI is not reachable to install them)',
+          );
+          this.skip();
+        }
+        const { output } = await succeeds('python3', ['-m', 'pytest', '-q', '-p', 'no:cacheprovider'], dir);
+        assert.match(output, /\d+ passed/);
+        assert.doesNotMatch(output, /failed|error/i);
+      });
+    });
+  }
+
+  const nodeCases: [string, () => ServiceCard][] = [
+    ['examples/orders-node.yaml', () => cardFile('orders-node.yaml')],
+    ['a card with awkward paths and hostile text', () => edgeCard('typescript', 'express', ['zod@3.24.1'])],
+  ];
+  for (const [label, makeCard] of nodeCases) {
+    describe(`node/express: ${label}`, () => {
+      it('installs from the npm registry and passes its own npm test', async function () {
+        if (SKIP_NETWORK) {
+          console.log(
+            '      skipped: CODE_SYNTHESIS_SKIP_NETWORK_E2E=1 (npm install needs the npm registry)',
+          );
+          this.skip();
+        }
+        const card = makeCard();
+        const dir = writeTree(fs.mkdtempSync(path.join(root, 'node-')), card);
+        await succeeds('npm', ['install', '--no-audit', '--no-fund'], dir);
+        const { output } = await succeeds('npm', ['test'], dir);
+        const tests = /^# tests (\d+)$/m.exec(output);
+        const endpoints = new Set(
+          card.endpoints.map((e) => `${e.method} ${e.path}`).filter((k) => k !== 'GET /healthz'),
+        ).size;
+        assert.ok(
+          tests && Number(tests[1]) >= endpoints + 2,
+          `one test per endpoint plus health and config:\n${output}`,
+        );
+        assert.match(output, /^# fail 0$/m);
+      });
+    });
+  }
+});
