@@ -64,12 +64,16 @@ export function webApiOptions(proxy: ProxySettings | undefined, certs: CertSetti
 
 /**
  * A function that returns a fresh OIDC token for the connection each time it is called.
- * azure-devops-node-api is loaded on first use only.
+ * azure-devops-node-api's TaskApi is loaded on first use only.
  */
 export function oidcTokenProvider(context: JobContext, connectionId: string, options: IRequestOptions, setSecret: (v: string) => void): () => Promise<string> {
   return async () => {
-    const { WebApi, getHandlerFromToken } = await import('azure-devops-node-api');
-    const api = await new WebApi(context.collectionUri, getHandlerFromToken(context.accessToken), options).getTaskApi();
+    // TaskApi and the bearer handler alone: the package's index (WebApi) pulls in every API client (~2.4 MB).
+    const [{ TaskApi }, { BearerCredentialHandler }] = await Promise.all([
+      import('azure-devops-node-api/TaskApi'),
+      import('azure-devops-node-api/handlers/bearertoken'),
+    ]);
+    const api = new TaskApi(context.collectionUri, [new BearerCredentialHandler(context.accessToken, false)], options);
     let token: string | undefined;
     try {
       const response = await api.createOidcToken({}, context.projectId, context.hostType, context.planId, context.jobId, connectionId);

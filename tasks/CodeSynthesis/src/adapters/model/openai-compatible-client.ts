@@ -1,0 +1,55 @@
+/**
+ * ModelClient for any OpenAI-compatible endpoint (OpenAI, vLLM, LiteLLM, Ollama, ...): the `openai`
+ * package's OpenAI client against <endpoint>/chat/completions with a bearer API key. Endpoints that do
+ * not support response_format json_schema are asked once more without it.
+ */
+import type { ModelClient, ModelInfo, ModelReply, ModelRequest } from '../../core/ports';
+import { completeChat, hostOf, sdkLogger, type ChatClientOptions, type ChatSpec } from './chat-completions';
+
+export interface OpenAICompatibleClientOptions extends ChatClientOptions {
+  /** Sent as `Authorization: Bearer <apiKey>`. */
+  apiKey: string;
+}
+
+/** Chat completions against an OpenAI-compatible base URL (e.g. https://api.example.com/v1). */
+export class OpenAICompatibleClient implements ModelClient {
+  readonly info: ModelInfo;
+  private readonly spec: ChatSpec;
+
+  constructor(options: OpenAICompatibleClientOptions) {
+    const endpointHost = hostOf(options.endpoint);
+    const baseURL = options.endpoint.replace(/\/+$/, '');
+    this.info = { provider: 'openAICompatible', endpointHost, deployment: options.deployment };
+    this.spec = {
+      ctx: {
+        provider: 'openAICompatible',
+        endpointHost,
+        deployment: options.deployment,
+        auth: 'apiKey',
+        ...(options.keySource ? { keySource: options.keySource } : {}),
+        timeoutMs: options.timeoutMs,
+        maxRetries: options.maxRetries,
+      },
+      logger: options.logger,
+      fetch: options.fetch ?? globalThis.fetch,
+      secret: options.apiKey,
+      retryWithoutSchema: true,
+      createClient: (sdk, fetch) =>
+        new sdk.OpenAI({
+          baseURL,
+          apiKey: options.apiKey,
+          organization: null,
+          project: null,
+          fetch,
+          timeout: options.timeoutMs,
+          maxRetries: options.maxRetries,
+          logger: sdkLogger(options.logger),
+          logLevel: 'warn',
+        }),
+    };
+  }
+
+  complete(request: ModelRequest, signal: AbortSignal): Promise<ModelReply> {
+    return completeChat(this.spec, request, signal);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The real `openai` OpenAI client, through OpenAICompatibleClient, over HTTPS to the fake's
+ * OpenAI-style /v1/chat/completions: the request, the json_schema fallback, error mappings, and the
+ * key never showing in any error or log line even when the server echoes it.
+ */
+import assert from 'node:assert/strict';
+import {
+  OpenAICompatibleClient,
+  type OpenAICompatibleClientOptions,
+} from '../../tasks/CodeSynthesis/src/adapters/model/openai-compatible-client';
+import { ModelError, SynthesisError } from '../../tasks/CodeSynthesis/src/core/errors';
+import {
+  chatRequest,
+  completion,
+  DEFAULT_CONTENT,
+  fakeOpenAI,
+  openAIAnswers,
+  RecordingLogger,
+  trustingFetch,
+  type FakeOpenAI,
+} from '../fake-servers/azure-openai';
+import { startFakeAzure, type FakeAzure } from '../support/fake-azure';
+
+const KEY = 'sk-compat-SECRET-4242';
+
+describe('integration: OpenAI-compatible client (real openai SDK over HTTPS)', () => {
+  let server: FakeAzure;
+  let fake: FakeOpenAI;
+  let legacy: FakeOpenAI;
+  let legacyServer: FakeAzure;
+  let host: string;
+  let logger: RecordingLogger;
+
+  before(async () => {
+    fake = fakeOpenAI({ apiKeys: [KEY], deployments: ['gpt-4o-mini'] });
+    server = await startFakeAzure([fake.route]);
+    legacy = fakeOpenAI({
+      apiKeys: [KEY],
+      deployments: ['llama-3'],
+      jsonSchema: false,
+      content: '```python path=svc/app.py\nprint(1)\n```\n',
+    });
+    legacyServer = await startFakeAzure([legacy.route]);
+    host = `127.0.0.1:${server.port}`;
+  });
+  after(async () => {
+    await server.close();
+    await legacyServer.close();
+  });
+  beforeEach(() => {
+    fake.chats.length = 0;
+    legacy.chats.length = 0;
+    logger = new RecordingLogger();
+  });
+
+  const client = (over: Partial<OpenAICompatibleClientOptions> = {}): OpenAICompatibleClient =>
+    new OpenAICompatibleClient({
+      endpoint: `${server.url}/v1`,
+      deployment: 'gpt-4o-mini',
+      apiKey: KEY,
+      fetch: trustingFetch(server.caPem),
+      timeoutMs: 10_000,
+      maxRetries: 1,
+      logger,
+      ...over,
+    });
+
+  async function failure(c: OpenAICompatibleClient, key = KEY): Promise<SynthesisError> {
+    const err = await c.complete(chatRequest(), new AbortController().signal).then(
+      () => assert.fail('expected the call to fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof SynthesisError, String(err));
+    const text = [
+      err.describe(),
+      err.stack ?? '',
+      String((err.cause as Error | undefined)?.stack ?? err.cause ?? ''),
+    ].join('\n');
+    assert.ok(!text.includes(key), `the key must not appear in the error: ${text}`);
+    assert.ok(!logger.all().includes(key), 'the key must not appear in the log');
+    return err;
+  }
+
+  it('posts to <endpoint>/chat/completions with a bearer key and json_schema', async () => {
+    const c = client();
+    const reply = await c.complete(chatRequest({ maxOutputTokens: 2000 }), new AbortController().signal);
+    assert.equal(reply.content, DEFAULT_CONTENT);
+    assert.deepEqual(reply.usage, { promptTokens: 321, completionTokens: 123 });
+    assert.deepEqual(c.info, { provider: 'openAICompatible', endpointHost: host, deployment: 'gpt-4o-mini' });
+    const seen = server.requests.at(-1)!;
+    assert.equal(seen.url, '/v1/chat/completions');
+    assert.equal(seen.headers.authorization, `Bearer ${KEY}`);
+    assert.equal(seen.headers['api-key'], undefined);
+    const body = fake.chats.at(-1)!.body;
+    assert.equal(body['model'], 'gpt-4o-mini');
+    assert.equal(body['max_completion_tokens'], 2000);
+    assert.ok(!('max_tokens' in body) && !('temperature' in body) && !('seed' in body));
+    assert.deepEqual(body['response_format'], {
+      type: 'json_schema',
+      json_schema: { name: 'generated_files', schema: chatRequest().responseSchema.schema, strict: true },
+    });
+  });
+
+  it('asks once more without response_format when the endpoint does not support json_schema', async () => {
+    const c = client({
+      endpoint: `${legacyServer.url}/v1/`,
+      deployment: 'llama-3',
+      fetch: trustingFetch(legacyServer.caPem),
+    });
+    const reply = await c.complete(chatRequest(), new AbortController().signal);
+    assert.equal(reply.content, '```python path=svc/app.py\nprint(1)\n```\n');
+    assert.equal(legacy.chats.length, 2);
+    assert.ok('response_format' in legacy.chats[0]!.body);
+    assert.ok(!('response_format' in legacy.chats[1]!.body));
+    assert.deepEqual(legacy.chats[1]!.body['messages'], legacy.chats[0]!.body['messages']);
+    assert.deepEqual(logger.at('info'), [
+      `The endpoint 127.0.0.1:${legacyServer.port} does not support response_format json_schema; asking again without it (the reply may then be JSON or fenced code blocks).`,
+    ]);
+  });
+
+  it('asks without response_format only once', async () => {
+    fake.enqueue(openAIAnswers.jsonSchemaUnsupported(), openAIAnswers.jsonSchemaUnsupported());
+    const err = await failure(client());
+    assert.equal(fake.chats.length, 2);
+    assert.equal(
+      err.message,
+      `Deployment 'gpt-4o-mini' at ${host} does not support structured outputs (response_format json_schema) (400).`,
+    );
+  });
+
+  it('401: names the key, never shows it although the server echoes it', async () => {
+    const wrong = 'sk-wrong-ECHOED-9999';
+    const err = await failure(client({ apiKey: wrong }), wrong);
+    assert.ok(err instanceof ModelError);
+    assert.equal(
+      err.describe(),
+      `The OpenAI-compatible endpoint at ${host} rejected the API key (401 invalid_api_key). Check the key in the Key Vault secret ('keyVaultName', 'apiKeySecretName') or the 'apiKey' input: it must be a valid API key for this endpoint.`,
+    );
+    assert.ok(
+      logger.at('debug').some((l) => l.includes('Incorrect API key provided: ***.')),
+      'the echoed key is redacted in the debug body',
+    );
+  });
+
+  it('404 model_not_found names the model', async () => {
+    const err = await failure(client({ deployment: 'gpt-9' }));
+    assert.equal(
+      err.describe(),
+      `The OpenAI-compatible endpoint at ${host} has no model named 'gpt-9' (404 model_not_found). Set 'deployment' to a model this endpoint serves (its /models list).`,
+    );
+  });
+
+  it('404 on a wrong base URL says what the endpoint should be', async () => {
+    const err = await failure(client({ endpoint: `${server.url}/api` }));
+    assert.equal(
+      err.describe(),
+      `The OpenAI-compatible endpoint at ${host} answered 404 Not found for the chat completions path. Check 'endpoint': it must be the base URL of the API (usually ending in /v1), without /chat/completions.`,
+    );
+  });
+
+  it('429 insufficient_quota is about the quota, not throttling', async () => {
+    fake.enqueue(openAIAnswers.insufficientQuota());
+    const err = await failure(client({ maxRetries: 0 }));
+    assert.equal(
+      err.describe(),
+      `The OpenAI-compatible endpoint at ${host} says the account's quota is used up (429 insufficient_quota). Add credit or raise the quota of the account behind the key, then run again.`,
+    );
+  });
+
+  it("finish_reason 'length' with no content asks for more output tokens", async () => {
+    fake.enqueue(completion('', { finishReason: 'length' }));
+    const err = await failure(client());
+    assert.equal(
+      err.describe(),
+      `The OpenAI-compatible endpoint at ${host} returned an empty answer (finish_reason 'length'). Nothing was written. Raise 'maxOutputTokens' (reasoning models spend part of it before answering) or clear it.`,
+    );
+  });
+
+  it("a truncated answer is passed on with finish_reason 'length' for the reply parser", async () => {
+    fake.enqueue(completion('{"files":[{"path":"a","content":"x', { finishReason: 'length' }));
+    const reply = await client().complete(chatRequest(), new AbortController().signal);
+    assert.equal(reply.finishReason, 'length');
+  });
+});
