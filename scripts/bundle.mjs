@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+// Bundles the task and the CLI with esbuild, one file each, and checks the bundles' invariants:
+//   dist/tasks/CodeSynthesis/{index.js, task.json, icon.png}   the task folder the extension ships
+//   dist/cli.js (+ .map)                                       the local CLI
+//   dist/sourcemaps/tasks/CodeSynthesis/index.js.map           kept out of the shipped task folder
+//   dist/meta.json                                             esbuild metafile, for analysis
+// Usage: node scripts/bundle.mjs [--minify]
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TASK_SRC = path.join(ROOT, 'tasks', 'CodeSynthesis');
+const DIST = path.join(ROOT, 'dist');
+const TASK_OUT = path.join(DIST, 'tasks', 'CodeSynthesis');
+
+/** Packages the offline path must not load: reached only through `await import()`. */
+const LAZY_ONLY = [
+  /(^|\/)node_modules\/openai\//,
+  /(^|\/)node_modules\/@azure\//,
+  /(^|\/)node_modules\/azure-devops-node-api\//,
+];
+const TASK_LIB = /(^|\/)node_modules\/(.*\/node_modules\/)?azure-pipelines-task-lib\/task\.js$/;
+
+// task-lib's setResourcePath loads task.json with `require(resourceFile)`, a require of a runtime path
+// that a bundle cannot resolve statically. Read the file instead (Node's JSON loader strips a BOM too).
+// https://github.com/microsoft/azure-pipelines-task-lib/blob/master/node/internal.ts (_loadLocStrings)
+const taskLibResourceRequire = {
+  name: 'task-lib-resource-require',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]azure-pipelines-task-lib[\\/]internal\.js$/ }, async (args) => {
+      const source = await fs.promises.readFile(args.path, 'utf8');
+      const call = 'require(resourceFile)';
+      const count = source.split(call).length - 1;
+      if (count !== 1) {
+        throw new Error(
+          `expected one '${call}' in ${args.path}, found ${count}: task-lib changed; update scripts/bundle.mjs`,
+        );
+      }
+      const replacement =
+        "JSON.parse(require('fs').readFileSync(resourceFile, 'utf8').replace(/^\\uFEFF/, ''))";
+      return { contents: source.replace(call, replacement), loader: 'js' };
+    });
+  },
+};
+
+// @azure/identity opens a browser for InteractiveBrowserCredential with the ESM-only `open` package,
+// whose top level reads import.meta.url (empty in a CommonJS bundle). Nothing here signs in
+// interactively, so `open` becomes a stub that says so instead of a module that cannot load.
+const noBrowser = {
+  name: 'no-interactive-browser',
+  setup(build) {
+    build.onResolve({ filter: /^open$/ }, () => ({ path: 'open', namespace: 'no-browser' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-browser' }, () => ({
+      contents:
+        "export default async function open() { throw new Error('Interactive browser sign-in is not supported by code-synthesis; use a service connection or an API key.'); }",
+      loader: 'js',
+    }));
+  },
+};
+
+function parseArgs(argv) {
+  const options = { minify: false };
+  for (const arg of argv) {
+    if (arg === '--minify') options.minify = true;
+    else throw new Error(`unknown argument '${arg}' (accepted: --minify)`);
+  }
+  return options;
+}
+
+/** Inputs reachable from the entry without crossing a dynamic import (what loads at start-up), each with its import chain. */
+export function staticallyReachable(metafile, entry) {
+  const seen = new Map([[entry, [entry]]]);
+  const queue = [entry];
+  while (queue.length > 0) {
+    const file = queue.shift();
+    for (const imp of metafile.inputs[file]?.imports ?? []) {
+      if (imp.external || imp.kind === 'dynamic-import' || seen.has(imp.path)) continue;
+      seen.set(imp.path, [...seen.get(file), imp.path]);
+      queue.push(imp.path);
+    }
+  }
+  return seen;
+}
+
+/** `require(x)` / `import(x)` whose argument is not a string literal: code a bundle cannot resolve. */
+export function dynamicLoads(code) {
+  const found = [];
+  const pattern = /(?<![\w$.])(__require|require|import)\(\s*(?!["'`)])([^)]{0,60})/g;
+  for (const m of code.matchAll(pattern)) {
+    found.push(`${m[1]}(${m[2]}`);
+  }
+  return found;
+}
+
+/**
+ * The bundles' invariants. `metafile` is esbuild's (paths relative to the repo root); `read` returns an
+ * output file's text. Returns the problems found, empty when all hold.
+ */
+export function checkBundles(metafile, read) {
+  const problems = [];
+  const entry = (name) =>
+    Object.entries(metafile.outputs).find(([, o]) => o.entryPoint?.endsWith(name)) ?? [];
+
+  const [taskOut, task] = entry('src/index.ts');
+  if (!task) return ['no bundle for tasks/CodeSynthesis/src/index.ts in the metafile'];
+  const taskLibCopies = Object.keys(task.inputs).filter((p) => TASK_LIB.test(p));
+  if (taskLibCopies.length !== 1) {
+    problems.push(
+      `${taskOut} holds ${taskLibCopies.length} copies of azure-pipelines-task-lib (want exactly 1): ${taskLibCopies.join(', ') || 'none'}`,
+    );
+  }
+  for (const [file, chain] of staticallyReachable(metafile, task.entryPoint)) {
+    if (LAZY_ONLY.some((re) => re.test(file))) {
+      problems.push(
+        `${file} loads at start-up, so the offline path would load it; reach it only through await import(). Chain: ${chain.join(' -> ')}`,
+      );
+      break;
+    }
+  }
+
+  const [cliOut, cli] = entry('src/cli.ts');
+  if (cli && Object.keys(cli.inputs).some((p) => TASK_LIB.test(p))) {
+    problems.push(
+      `${cliOut} includes azure-pipelines-task-lib: importing it clears INPUT_* variables and installs process handlers; the CLI must not`,
+    );
+  }
+
+  for (const out of [taskOut, cliOut].filter(Boolean)) {
+    const code = read(out);
+    const loads = dynamicLoads(code);
+    if (loads.length > 0)
+      problems.push(`${out} has dynamic loads a bundle cannot resolve: ${loads.join('; ')}`);
+    if (/\bimport_meta\d* = \{\}/.test(code))
+      problems.push(`${out} uses import.meta, which is empty in a CommonJS bundle`);
+  }
+  return problems;
+}
+
+async function main() {
+  const { minify } = parseArgs(process.argv.slice(2));
+  fs.rmSync(path.join(DIST, 'tasks'), { recursive: true, force: true });
+  fs.rmSync(path.join(DIST, 'sourcemaps'), { recursive: true, force: true });
+
+  const common = {
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    metafile: true,
+    logLevel: 'warning',
+    minify,
+    plugins: [taskLibResourceRequire, noBrowser],
+  };
+  const builds = [
+    esbuild.build({
+      ...common,
+      entryPoints: [path.join(TASK_SRC, 'src', 'index.ts')],
+      outfile: path.join(TASK_OUT, 'index.js'),
+      sourcemap: 'external',
+    }),
+    esbuild.build({
+      ...common,
+      entryPoints: [path.join(TASK_SRC, 'src', 'cli.ts')],
+      outfile: path.join(DIST, 'cli.js'),
+      sourcemap: 'linked',
+      banner: { js: '#!/usr/bin/env node' },
+    }),
+  ];
+  const results = await Promise.all(builds);
+  const metafile = { inputs: {}, outputs: {} };
+  for (const r of results) {
+    Object.assign(metafile.inputs, r.metafile.inputs);
+    Object.assign(metafile.outputs, r.metafile.outputs);
+  }
+  fs.writeFileSync(path.join(DIST, 'meta.json'), JSON.stringify(metafile));
+
+  // The task folder ships as is: the map goes elsewhere, task.json and the icon go beside index.js.
+  const mapDir = path.join(DIST, 'sourcemaps', 'tasks', 'CodeSynthesis');
+  fs.mkdirSync(mapDir, { recursive: true });
+  fs.renameSync(path.join(TASK_OUT, 'index.js.map'), path.join(mapDir, 'index.js.map'));
+  for (const file of ['task.json', 'icon.png'])
+    fs.copyFileSync(path.join(TASK_SRC, file), path.join(TASK_OUT, file));
+  fs.chmodSync(path.join(DIST, 'cli.js'), 0o755);
+
+  const problems = checkBundles(metafile, (out) => fs.readFileSync(path.join(ROOT, out), 'utf8'));
+  if (problems.length > 0) {
+    console.error(`bundle check failed:\n  - ${problems.join('\n  - ')}`);
+    // Leave nothing that could be packaged; dist/meta.json stays for analysis.
+    fs.rmSync(path.join(DIST, 'tasks'), { recursive: true, force: true });
+    process.exitCode = 1;
+    return;
+  }
+
+  for (const out of Object.keys(metafile.outputs).filter((o) => o.endsWith('.js'))) {
+    const kib = (fs.statSync(path.join(ROOT, out)).size / 1024).toFixed(0);
+    console.log(`${out}: ${kib} KiB${minify ? ' (minified)' : ''}`);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
+}
