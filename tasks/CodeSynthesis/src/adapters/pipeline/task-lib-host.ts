@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import type { InputName, OutputName } from '../../core/contract';
+import { Writable } from 'node:stream';
+import { INPUTS, type InputName, type OutputName } from '../../core/contract';
 import { CredentialError } from '../../core/errors';
 import { cancelOnSignals } from './cancellation';
 import type { CertSettings, PipelineHost, ProxySettings, ServiceConnection } from '../../core/ports';
@@ -29,12 +30,33 @@ const ENDPOINT_DATA_KEYS = [
   'microsoftGraphUrl',
 ];
 
+/** Inputs that hold secrets: masked as soon as they are read. */
+const SECRET_INPUTS: ReadonlySet<InputName> = new Set([INPUTS.apiKey]);
+
+/**
+ * tl.getInput writes "name=value" to the debug stream before the task can mask the value, so a key typed
+ * into the input (rather than taken from a secret variable, which the agent masks) would reach the log.
+ * Read it with task-lib's std stream pointed at a sink (its public setStdStream seam), then mask it.
+ */
+function readSecretInput(name: InputName): string | undefined {
+  tl.setStdStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
+  let value: string | undefined;
+  try {
+    value = tl.getInput(name, false);
+  } finally {
+    tl.setStdStream(process.stdout);
+  }
+  if (value) tl.setSecret(value);
+  tl.debug(`${name}=${value ? '***' : ''}`);
+  return value;
+}
+
 /** Create the host for a run under the agent. Installs SIGINT/SIGTERM handlers that abort `signal`. */
 export function createTaskLibHost(): PipelineHost {
   const signal = cancelOnSignals((name) => tl.warning(`Received ${name}: cancelling. Nothing partial is left in the output directory.`));
   return {
     signal,
-    getInput: (name: InputName) => tl.getInput(name, false),
+    getInput: (name: InputName) => (SECRET_INPUTS.has(name) ? readSecretInput(name) : tl.getInput(name, false)),
     getVariable: (name: string) => tl.getVariable(name),
     getConnection(id: string): ServiceConnection {
       const auth = tl.getEndpointAuthorization(id, true);

@@ -1,0 +1,108 @@
+/**
+ * Connects a remote model: the agent's network settings, the credential from the service connection,
+ * the key from Key Vault (or a secret variable), then the Azure OpenAI or OpenAI-compatible client.
+ * Reached only through `await import()` from compose.ts, so the offline path loads none of this.
+ */
+import fs from 'node:fs/promises';
+import type { TokenCredential } from '@azure/core-auth';
+import { cloudFromConnection, type AzureCloud } from '../azure/cloud';
+import { createCredential } from '../azure/credential';
+import { KeyVaultSecretStore } from '../azure/key-vault-secret-store';
+import { oidcTokenProvider, readJobContext, webApiOptions } from '../devops/oidc-token';
+import { createFetch, loadNetwork, type Network } from '../net/network';
+import { AzureOpenAIClient } from './azure-openai-client';
+import { OpenAICompatibleClient } from './openai-compatible-client';
+import { INPUTS } from '../../core/contract';
+import { CredentialError } from '../../core/errors';
+import type { ModelClient, PipelineHost, ServiceConnection } from '../../core/ports';
+import type { Settings } from '../../core/settings';
+
+/** Retries the openai client may make within the time budget (429, 408, 409, 5xx, connection errors). */
+const MAX_RETRIES = 6;
+
+export async function connectRemoteModel(settings: Settings, host: PipelineHost): Promise<ModelClient> {
+  const endpoint = settings.endpoint!;
+  const deployment = settings.deployment!;
+  const certs = host.certificates();
+  const network = await loadNetwork(host.proxy(endpoint), certs, (p) => fs.readFile(p, 'utf8'), (v) => host.setSecret(v));
+  const common = {
+    endpoint,
+    deployment,
+    fetch: createFetch(network).fetch,
+    timeoutMs: settings.timeoutSeconds * 1000,
+    maxRetries: MAX_RETRIES,
+    logger: host,
+  };
+  const auth = settings.auth;
+  if (auth.mode === 'entraId') {
+    const { conn, cloud, credential } = signIn(auth.connection, host, network);
+    const scope = cloud.cognitiveServicesScope;
+    if (!scope) {
+      throw new CredentialError(
+        `Entra ID sign-in to Azure OpenAI is not known for cloud '${cloud.name}' of service connection '${conn.id}'.`,
+        INPUTS.authMode,
+        "Use authMode 'keyVault' or 'apiKey' in this cloud.",
+      );
+    }
+    const { getBearerTokenProvider } = await import('@azure/identity');
+    host.info(`Authenticating to Azure OpenAI with an Entra ID token from service connection '${conn.id}' (${cloud.name}).`);
+    return new AzureOpenAIClient({ ...common, apiVersion: settings.apiVersion, azureADTokenProvider: getBearerTokenProvider(credential, scope) });
+  }
+  let apiKey: string;
+  let keySource: string;
+  if (auth.mode === 'keyVault') {
+    const { conn, cloud, credential } = signIn(auth.connection, host, network);
+    host.info(`Reading secret '${auth.secretName}' from Key Vault '${auth.vaultName}' (${cloud.name}) with service connection '${conn.id}'.`);
+    const store = new KeyVaultSecretStore({ vaultName: auth.vaultName, cloud, credential, network, setSecret: (v) => host.setSecret(v), connection: conn.id });
+    apiKey = await store.getSecret(auth.secretName);
+    keySource = `the Key Vault secret '${auth.secretName}' in vault '${auth.vaultName}'`;
+  } else if (auth.mode === 'apiKey') {
+    apiKey = auth.apiKey;
+    keySource = "the 'apiKey' input";
+  } else {
+    throw new Error(`No credentials for provider ${settings.provider}.`);
+  }
+  host.setSecret(apiKey);
+  if (settings.provider === 'azureOpenAI') return new AzureOpenAIClient({ ...common, apiVersion: settings.apiVersion, apiKey, keySource });
+  return new OpenAICompatibleClient({ ...common, apiKey, keySource });
+}
+
+/** The connection's credential; WorkloadIdentityFederation gets its OIDC tokens from Azure DevOps. */
+function signIn(connectionId: string, host: PipelineHost, network: Network): { conn: ServiceConnection; cloud: AzureCloud; credential: TokenCredential } {
+  const conn = host.getConnection(connectionId);
+  const cloud = cloudFromConnection(conn);
+  let deps: Parameters<typeof createCredential>[3] = { setSecret: (v) => host.setSecret(v) };
+  if (conn.scheme.toLowerCase() === 'workloadidentityfederation') {
+    const vssToken = safeSystemToken(host);
+    const context = readJobContext(host, vssToken);
+    deps = {
+      ...deps,
+      getOidcToken: oidcTokenProvider(context, conn.id, webApiOptions(host.proxy(context.collectionUri), host.certificates()), (v) => host.setSecret(v)),
+      expectedSubject: expectedSubject(context.collectionUri, host.getVariable('System.TeamProject'), connectionId),
+    };
+  }
+  const credential = createCredential(conn, cloud, network, deps);
+  return { conn, cloud, credential };
+}
+
+/** System.AccessToken as the agent passes it on the SystemVssConnection endpoint. */
+function safeSystemToken(host: PipelineHost): string | undefined {
+  try {
+    return host.getConnection('SystemVssConnection').auth.AccessToken;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The subject Azure DevOps puts in the OIDC token: sc://<organization>/<project>/<connection name>. */
+export function expectedSubject(collectionUri: string, project: string | undefined, connection: string): string {
+  let org = '<organization>';
+  try {
+    const url = new URL(collectionUri);
+    org = /\.visualstudio\.com$/i.test(url.hostname) ? url.hostname.split('.')[0]! : (url.pathname.split('/').filter(Boolean)[0] ?? org);
+  } catch {
+    /* keep the placeholder */
+  }
+  const name = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(connection) ? '<service connection name>' : connection;
+  return `sc://${org}/${project ?? '<project>'}/${name}`;
+}
