@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, runTask, vsoCommands } from './agent-env.mjs';
+import { ROOT, runTask, vsoCommands } from './agent-env.cjs';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'code-synthesis-demo-'));
 const sources = path.join(work, 's');

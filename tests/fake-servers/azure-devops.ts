@@ -22,7 +22,8 @@ export function fakeOidcToken(subject: string, n: number): string {
   return `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ iss: 'https://vstoken.dev.azure.com/org-id', sub: subject, aud: 'api://AzureADTokenExchange', n, exp: Math.floor(Date.now() / 1000) + 600 })}.c2ln`;
 }
 
-export function fakeAzureDevOps(options: { org: string; project: string; connectionName: string; accessToken: string }): FakeDevOps {
+/** `token`: hand out this token every time (tests that register it with the fake Entra ID). */
+export function fakeAzureDevOps(options: { org: string; project: string; connectionName: string; accessToken: string; token?: string }): FakeDevOps {
   const fake: FakeDevOps = {
     host: /^(dev\.azure\.com|127\.0\.0\.1)$/,
     issued: [],
@@ -57,7 +58,7 @@ export function fakeAzureDevOps(options: { org: string; project: string; connect
           sendJson(res, fake.failWith, { message: 'Service connection not found or not authorized.', typeKey: 'ServiceEndpointNotFoundException' });
           return;
         }
-        const token = fakeOidcToken(`sc://${options.org}/${options.project}/${options.connectionName}`, fake.issued.length + 1);
+        const token = options.token ?? fakeOidcToken(`sc://${options.org}/${options.project}/${options.connectionName}`, fake.issued.length + 1);
         fake.issued.push(token);
         sendJson(res, 200, { oidcToken: token });
         return;

@@ -36,7 +36,7 @@ export interface FakeOpenAIOptions {
   /** Keys accepted in `api-key` (Azure) or as Bearer (OpenAI style). */
   apiKeys?: string[];
   /** Entra ID tokens accepted as Bearer on the Azure path. */
-  bearerTokens?: string[];
+  bearerTokens?: readonly string[] | { includes(token: string): boolean };
   /** Azure deployments, or OpenAI model names. */
   deployments?: string[];
   apiVersions?: string[];

@@ -14,6 +14,7 @@ export interface TestPki {
 /** Host names the fake servers present certificates for. */
 export const FAKE_HOSTS = [
   'localhost',
+  'login.partner.microsoftonline.cn',
   'login.microsoftonline.com',
   'login.microsoftonline.us',
   'login.chinacloudapi.cn',

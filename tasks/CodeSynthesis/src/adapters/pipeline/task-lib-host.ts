@@ -16,6 +16,9 @@ import type { CertSettings, PipelineHost, ProxySettings, ServiceConnection } fro
 const ENDPOINT_DATA_KEYS = [
   'environment',
   'environmentAuthorityUrl',
+  'activeDirectoryAuthority',
+  'msiclientId',
+  'EnableAdfsAuthentication',
   'activeDirectoryServiceEndpointResourceId',
   'AzureKeyVaultDnsSuffix',
   'AzureKeyVaultServiceEndpointResourceId',
@@ -33,19 +36,26 @@ const ENDPOINT_DATA_KEYS = [
 /** Inputs that hold secrets: masked as soon as they are read. */
 const SECRET_INPUTS: ReadonlySet<InputName> = new Set([INPUTS.apiKey]);
 
+/** Variables that hold secrets: read quietly and masked. */
+const SECRET_VARIABLES = new Set(['system.accesstoken']);
+
 /**
- * tl.getInput writes "name=value" to the debug stream before the task can mask the value, so a key typed
- * into the input (rather than taken from a secret variable, which the agent masks) would reach the log.
- * Read it with task-lib's std stream pointed at a sink (its public setStdStream seam), then mask it.
+ * task-lib's getInput and getVariable write "name=value" to the debug stream before the task can mask the
+ * value, secrets included (getHttpProxyConfiguration reads Agent.ProxyPassword that way). A key typed into
+ * an input, or a secret the agent has not masked, would reach the log. Run such reads with task-lib's std
+ * stream pointed at a sink (its public setStdStream seam); the caller masks what it read.
  */
-function readSecretInput(name: InputName): string | undefined {
+function quietly<T>(read: () => T): T {
   tl.setStdStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
-  let value: string | undefined;
   try {
-    value = tl.getInput(name, false);
+    return read();
   } finally {
     tl.setStdStream(process.stdout);
   }
+}
+
+function readSecret(name: string, read: () => string | undefined): string | undefined {
+  const value = quietly(read);
   if (value) tl.setSecret(value);
   tl.debug(`${name}=${value ? '***' : ''}`);
   return value;
@@ -56,8 +66,8 @@ export function createTaskLibHost(): PipelineHost {
   const signal = cancelOnSignals((name) => tl.warning(`Received ${name}: cancelling. Nothing partial is left in the output directory.`));
   return {
     signal,
-    getInput: (name: InputName) => (SECRET_INPUTS.has(name) ? readSecretInput(name) : tl.getInput(name, false)),
-    getVariable: (name: string) => tl.getVariable(name),
+    getInput: (name: InputName) => (SECRET_INPUTS.has(name) ? readSecret(name, () => tl.getInput(name, false)) : tl.getInput(name, false)),
+    getVariable: (name: string) => (SECRET_VARIABLES.has(name.toLowerCase()) ? readSecret(name, () => tl.getVariable(name)) : tl.getVariable(name)),
     getConnection(id: string): ServiceConnection {
       const auth = tl.getEndpointAuthorization(id, true);
       if (!auth) {
@@ -88,10 +98,11 @@ export function createTaskLibHost(): PipelineHost {
       fs.writeFileSync(file, markdown, 'utf8');
       tl.uploadSummary(file);
     },
-    proxy(url: string): ProxySettings | undefined {
-      const config = tl.getHttpProxyConfiguration(url);
+    proxy(url?: string): ProxySettings | undefined {
+      const config = quietly(() => tl.getHttpProxyConfiguration(url));
       if (!config?.proxyUrl) return undefined;
       if (config.proxyPassword) tl.setSecret(config.proxyPassword);
+      tl.debug(`Agent proxy: ${config.proxyUrl}${config.proxyUsername ? ' (with credentials)' : ''}; bypass: ${JSON.stringify(config.proxyBypassHosts ?? [])}`);
       return {
         url: config.proxyUrl,
         ...(config.proxyUsername ? { username: config.proxyUsername } : {}),
@@ -100,7 +111,7 @@ export function createTaskLibHost(): PipelineHost {
       };
     },
     certificates(): CertSettings | undefined {
-      const config = tl.getHttpCertConfiguration();
+      const config = quietly(() => tl.getHttpCertConfiguration());
       if (!config) return undefined;
       if (config.passphrase) tl.setSecret(config.passphrase);
       const certs: CertSettings = {
