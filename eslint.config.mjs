@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', 'dist/', '**/*.mjs', 'bin/'] },
+  { ignores: ['node_modules/', 'out/', 'dist/', '**/*.mjs', '**/*.cjs', 'bin/'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -16,10 +16,44 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['azure-pipelines-task-lib', 'azure-pipelines-task-lib/*'], message: 'core/ is pure: reach task-lib through PipelineHost.' },
-            { group: ['openai', 'openai/*', '@azure/*', 'azure-devops-node-api', 'azure-devops-node-api/*', 'undici'], message: 'core/ is pure: SDKs live in adapters/.' },
-            { group: ['node:fs', 'fs', 'node:fs/*', 'fs/*', 'node:net', 'net', 'node:http', 'http', 'node:https', 'https', 'node:child_process', 'child_process', 'node:os', 'os'], message: 'core/ is pure: I/O lives in adapters/.' },
-            { group: ['../adapters/*', '../../adapters/*', '../run', '../compose'], message: 'core/ imports only core/.' },
+            {
+              group: ['azure-pipelines-task-lib', 'azure-pipelines-task-lib/*'],
+              message: 'core/ is pure: reach task-lib through PipelineHost.',
+            },
+            {
+              group: [
+                'openai',
+                'openai/*',
+                '@azure/*',
+                'azure-devops-node-api',
+                'azure-devops-node-api/*',
+                'undici',
+              ],
+              message: 'core/ is pure: SDKs live in adapters/.',
+            },
+            {
+              group: [
+                'node:fs',
+                'fs',
+                'node:fs/*',
+                'fs/*',
+                'node:net',
+                'net',
+                'node:http',
+                'http',
+                'node:https',
+                'https',
+                'node:child_process',
+                'child_process',
+                'node:os',
+                'os',
+              ],
+              message: 'core/ is pure: I/O lives in adapters/.',
+            },
+            {
+              group: ['../adapters/*', '../../adapters/*', '../run', '../compose'],
+              message: 'core/ imports only core/.',
+            },
           ],
         },
       ],

@@ -10,15 +10,19 @@ const TASK_ENTRY = path.join(ROOT, 'dist', 'tasks', 'CodeSynthesis', 'index.js')
 /** Environment for one task run. inputs: {intent: '...'}; variables: {'Agent.TempDirectory': '...'}. */
 function agentEnv({ inputs = {}, variables = {}, endpoints = {}, secrets = {} }) {
   const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(INPUT_|ENDPOINT_|SECRET_|AGENT_|SYSTEM_|BUILD_)/.test(k)) env[k] = v;
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(INPUT_|ENDPOINT_|SECRET_|AGENT_|SYSTEM_|BUILD_)/.test(k)) env[k] = v;
+  for (const [name, value] of Object.entries(inputs))
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(variables)) env[name.replace(/\./g, '_').toUpperCase()] = value;
-  for (const [name, value] of Object.entries(secrets)) env[`SECRET_${name.replace(/\./g, '_').toUpperCase()}`] = value;
+  for (const [name, value] of Object.entries(secrets))
+    env[`SECRET_${name.replace(/\./g, '_').toUpperCase()}`] = value;
   for (const [id, e] of Object.entries(endpoints)) {
     if (e.url) env[`ENDPOINT_URL_${id}`] = e.url;
     env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: e.scheme, parameters: e.auth ?? {} });
     env[`ENDPOINT_AUTH_SCHEME_${id}`] = e.scheme;
-    for (const [k, v] of Object.entries(e.auth ?? {})) env[`ENDPOINT_AUTH_PARAMETER_${id}_${k.toUpperCase()}`] = v;
+    for (const [k, v] of Object.entries(e.auth ?? {}))
+      env[`ENDPOINT_AUTH_PARAMETER_${id}_${k.toUpperCase()}`] = v;
     for (const [k, v] of Object.entries(e.data ?? {})) env[`ENDPOINT_DATA_${id}_${k.toUpperCase()}`] = v;
   }
   return env;
@@ -27,7 +31,11 @@ function agentEnv({ inputs = {}, variables = {}, endpoints = {}, secrets = {} })
 /** Run the bundled task; resolves with {code, signal, stdout, stderr}. */
 function runTask(options, { entry = TASK_ENTRY, node = process.execPath, onSpawn } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [entry], { env: agentEnv(options), cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [entry], {
+      env: agentEnv(options),
+      cwd: options.cwd ?? ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -27,7 +27,10 @@ const task = [];
 for (let i = 0; i < N; i++) {
   const out = path.join(work, `run-${i}`);
   fs.mkdirSync(out);
-  const env = agentEnv({ inputs: { provider: 'offline', intent, outputDirectory: out }, variables: { 'Agent.TempDirectory': work } });
+  const env = agentEnv({
+    inputs: { provider: 'offline', intent, outputDirectory: out },
+    variables: { 'Agent.TempDirectory': work },
+  });
   bare.push(time(['-e', ''], env));
   task.push(time([TASK_ENTRY], env));
 }

@@ -22,21 +22,29 @@ const result = await runTask({
 });
 
 console.log('--- task output (as the agent log shows it) ---');
-for (const line of result.stdout.split('\n')) if (line && !line.startsWith('##vso[task.debug')) console.log(line);
+for (const line of result.stdout.split('\n'))
+  if (line && !line.startsWith('##vso[task.debug')) console.log(line);
 if (result.stderr.trim()) console.log(result.stderr);
 
 const commands = vsoCommands(result.stdout);
 const complete = commands.find((c) => c.command === 'task.complete');
 const summaryFile = commands.find((c) => c.command === 'task.uploadsummary')?.message;
 console.log('\n--- files written to ' + sources + ' ---');
-const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-for (const f of walk(sources).sort()) console.log(`  ${path.relative(sources, f)} (${fs.statSync(f).size} bytes)`);
+const walk = (dir) =>
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+for (const f of walk(sources).sort())
+  console.log(`  ${path.relative(sources, f)} (${fs.statSync(f).size} bytes)`);
 if (summaryFile && fs.existsSync(summaryFile)) {
   console.log('\n--- summary (Extensions tab) ---');
   console.log(fs.readFileSync(summaryFile, 'utf8'));
 }
 console.log('--- output variables ---');
-for (const c of commands.filter((c) => c.command === 'task.setvariable')) console.log(`  ${c.properties.variable} = ${c.message}`);
+for (const c of commands.filter((c) => c.command === 'task.setvariable'))
+  console.log(`  ${c.properties.variable} = ${c.message}`);
 const ok = complete?.properties.result === 'Succeeded';
-console.log(`\nResult: ${complete?.properties.result ?? 'none'}${ok ? '' : ' - ' + (complete?.message ?? '')}`);
+console.log(
+  `\nResult: ${complete?.properties.result ?? 'none'}${ok ? '' : ' - ' + (complete?.message ?? '')}`,
+);
 process.exit(ok ? 0 : 1);

@@ -18,7 +18,11 @@ import { startFakeAzure, startFakeProxy, type FakeAzure, type FakeProxy } from '
 import { snapshotTree } from '../support/tree-snapshot';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
-const APP = { clientId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', objectId: 'ffffffff-0000-1111-2222-333333333333', secret: 'sp-secret~Value.123' };
+const APP = {
+  clientId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+  objectId: 'ffffffff-0000-1111-2222-333333333333',
+  secret: 'sp-secret~Value.123',
+};
 const WIF_APP = 'bbbbbbbb-cccc-dddd-eeee-ffffffffffff';
 const CONN = '0f5e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
 const WIF_CONN = '1a2b3c4d-5e6f-4789-8abc-def012345678';
@@ -39,16 +43,36 @@ describe('bundle: the packaged task run as the agent runs it', function () {
   let caFile: string;
 
   before(async function () {
-    if (!fs.existsSync(agent.TASK_ENTRY)) throw new Error(`${agent.TASK_ENTRY} is missing: run npm run build first`);
-    entra = fakeEntraId({ tenantId: TENANT, apps: [APP, { clientId: WIF_APP, objectId: 'wif-oid', federated: { token: OIDC, subject: 'sc://contoso/web/prod-arm' } }] });
-    vault = fakeKeyVault(entra, { 'kv-ci': { secrets: { 'openai-api-key': API_KEY } }, 'kv-locked': { secrets: { 'openai-api-key': API_KEY }, deny: 'rbac' } });
+    if (!fs.existsSync(agent.TASK_ENTRY))
+      throw new Error(`${agent.TASK_ENTRY} is missing: run npm run build first`);
+    entra = fakeEntraId({
+      tenantId: TENANT,
+      apps: [
+        APP,
+        {
+          clientId: WIF_APP,
+          objectId: 'wif-oid',
+          federated: { token: OIDC, subject: 'sc://contoso/web/prod-arm' },
+        },
+      ],
+    });
+    vault = fakeKeyVault(entra, {
+      'kv-ci': { secrets: { 'openai-api-key': API_KEY } },
+      'kv-locked': { secrets: { 'openai-api-key': API_KEY }, deny: 'rbac' },
+    });
     openai = fakeOpenAI({
       apiKeys: [API_KEY],
       deployments: ['gpt-4o'],
       bearerTokens: { includes: (t: string) => !!entra.lookup(t, COGNITIVE) },
       host: /\.openai\.azure\.com$|^127\.0\.0\.1$/,
     });
-    const devops = fakeAzureDevOps({ org: 'contoso', project: 'web', connectionName: 'prod-arm', accessToken: 'job-access-token', token: OIDC });
+    const devops = fakeAzureDevOps({
+      org: 'contoso',
+      project: 'web',
+      connectionName: 'prod-arm',
+      accessToken: 'job-access-token',
+      token: OIDC,
+    });
     server = await startFakeAzure([openai.route, entra.route, vault.route, devops]);
     proxy = await startFakeProxy(server, PROXY_USER);
     const ca = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-bundle-ca-'));
@@ -77,7 +101,17 @@ describe('bundle: the packaged task run as the agent runs it', function () {
   });
   /** The agent passes the proxy password as a secret variable. */
   const proxySecret = { 'Agent.ProxyPassword': PROXY_USER.password };
-  const spConnection = { scheme: 'ServicePrincipal', auth: { tenantid: TENANT, serviceprincipalid: APP.clientId, serviceprincipalkey: APP.secret, authenticationType: 'spnKey' }, data: { environment: 'AzureCloud', subscriptionId: 'sub' }, url: 'https://management.azure.com/' };
+  const spConnection = {
+    scheme: 'ServicePrincipal',
+    auth: {
+      tenantid: TENANT,
+      serviceprincipalid: APP.clientId,
+      serviceprincipalkey: APP.secret,
+      authenticationType: 'spnKey',
+    },
+    data: { environment: 'AzureCloud', subscriptionId: 'sub' },
+    url: 'https://management.azure.com/',
+  };
   const azureInputs = (extra: Record<string, string> = {}) => ({
     provider: 'azureOpenAI',
     intent: 'service:\n  name: svc\n  language: python\n  framework: flask\n',
@@ -97,7 +131,10 @@ describe('bundle: the packaged task run as the agent runs it', function () {
 
   it('offline: writes the weather service and sets the output variables', async () => {
     const intent = fs.readFileSync(path.join(agent.ROOT, 'examples', 'weather.yaml'), 'utf8');
-    const { o } = await runOk({ inputs: { provider: 'offline', intent, outputDirectory: out }, variables: { 'Agent.TempDirectory': work } });
+    const { o } = await runOk({
+      inputs: { provider: 'offline', intent, outputDirectory: out },
+      variables: { 'Agent.TempDirectory': work },
+    });
     assert.equal(o.outputs[OUTPUTS.serviceName], 'weather');
     assert.equal(o.outputs[OUTPUTS.manifestPath], path.join(out, '.synthesis', 'manifest.json'));
     assert.ok(fs.existsSync(path.join(out, 'weather', 'app.py')));
@@ -105,12 +142,25 @@ describe('bundle: the packaged task run as the agent runs it', function () {
 
   it('keyVault: service principal secret, Key Vault, Azure OpenAI, all through the authenticating proxy', async () => {
     const before = proxy.tunnels.length;
-    const { run, o } = await runOk({ inputs: azureInputs({ keyVaultName: 'kv-ci' }), endpoints: { [CONN]: spConnection }, variables: behindProxy(), secrets: proxySecret });
+    const { run, o } = await runOk({
+      inputs: azureInputs({ keyVaultName: 'kv-ci' }),
+      endpoints: { [CONN]: spConnection },
+      variables: behindProxy(),
+      secrets: proxySecret,
+    });
     assert.equal(o.outputs[OUTPUTS.filesWritten], '1');
     assert.equal(fs.readFileSync(path.join(out, 'svc', 'app.py'), 'utf8'), 'print("hi")\n');
     const tunnels = proxy.tunnels.slice(before);
-    for (const host of ['login.microsoftonline.com:443', 'kv-ci.vault.azure.net:443', 'my-resource.openai.azure.com:443']) assert.ok(tunnels.includes(host), `no tunnel to ${host}: ${tunnels.join(', ')}`);
-    assert.ok(server.requests.every((r) => r.host !== '127.0.0.1'), 'every request went through the proxy under its real host name');
+    for (const host of [
+      'login.microsoftonline.com:443',
+      'kv-ci.vault.azure.net:443',
+      'my-resource.openai.azure.com:443',
+    ])
+      assert.ok(tunnels.includes(host), `no tunnel to ${host}: ${tunnels.join(', ')}`);
+    assert.ok(
+      server.requests.every((r) => r.host !== '127.0.0.1'),
+      'every request went through the proxy under its real host name',
+    );
     const chat = openai.chats.at(-1)!;
     assert.equal(chat.headers['api-key'], API_KEY);
     assert.ok('max_completion_tokens' in chat.body || !('max_tokens' in chat.body));
@@ -118,19 +168,29 @@ describe('bundle: the packaged task run as the agent runs it', function () {
     assert.equal(manifest.model.endpointHost, 'my-resource.openai.azure.com');
     // task-lib echoes Agent.ProxyPassword at import (internal _exposeProxySettings -> _getVariable debug
     // line), before any task code runs; the agent masks it as the secret variable it is. Nothing else may.
-    const printed = (visibleOutput(run) + fs.readFileSync(path.join(out, '.synthesis', 'manifest.json'), 'utf8'))
+    const printed = (
+      visibleOutput(run) + fs.readFileSync(path.join(out, '.synthesis', 'manifest.json'), 'utf8')
+    )
       .split('\n')
       .filter((l) => !l.startsWith('##vso[task.debug]Agent.ProxyPassword='))
       .join('\n');
     for (const secret of [API_KEY, APP.secret, PROXY_USER.password]) {
-      const line = printed.split("\n").find((l) => l.includes(secret));
+      const line = printed.split('\n').find((l) => l.includes(secret));
       assert.equal(line, undefined, `a secret was printed: ${secret}`);
     }
-    assert.ok(run.stdout.includes(`##vso[task.setsecret]${API_KEY}`), 'the key is registered as a secret the moment it is read');
+    assert.ok(
+      run.stdout.includes(`##vso[task.setsecret]${API_KEY}`),
+      'the key is registered as a secret the moment it is read',
+    );
   });
 
   it('entraId: no key at all, a bearer token for the Cognitive Services scope', async () => {
-    await runOk({ inputs: azureInputs({ authMode: 'entraId' }), endpoints: { [CONN]: spConnection }, variables: behindProxy(), secrets: proxySecret });
+    await runOk({
+      inputs: azureInputs({ authMode: 'entraId' }),
+      endpoints: { [CONN]: spConnection },
+      variables: behindProxy(),
+      secrets: proxySecret,
+    });
     const chat = openai.chats.at(-1)!;
     assert.equal(chat.headers['api-key'], undefined);
     assert.ok(entra.lookup(String(chat.headers.authorization).replace(/^Bearer /, ''), COGNITIVE));
@@ -140,8 +200,16 @@ describe('bundle: the packaged task run as the agent runs it', function () {
     await runOk({
       inputs: azureInputs({ azureSubscription: WIF_CONN, keyVaultName: 'kv-ci' }),
       endpoints: {
-        [WIF_CONN]: { scheme: 'WorkloadIdentityFederation', auth: { tenantid: TENANT, serviceprincipalid: WIF_APP }, data: { environment: 'AzureCloud' } },
-        SystemVssConnection: { scheme: 'OAuth', auth: { AccessToken: 'job-access-token' }, url: 'https://dev.azure.com/contoso/' },
+        [WIF_CONN]: {
+          scheme: 'WorkloadIdentityFederation',
+          auth: { tenantid: TENANT, serviceprincipalid: WIF_APP },
+          data: { environment: 'AzureCloud' },
+        },
+        SystemVssConnection: {
+          scheme: 'OAuth',
+          auth: { AccessToken: 'job-access-token' },
+          url: 'https://dev.azure.com/contoso/',
+        },
       },
       variables: {
         ...behindProxy(),
@@ -160,7 +228,12 @@ describe('bundle: the packaged task run as the agent runs it', function () {
 
   it('a Key Vault refusal names the vault, the role, and writes nothing', async () => {
     const before = snapshotTree(out);
-    const run = await agent.runTask({ inputs: azureInputs({ keyVaultName: 'kv-locked' }), endpoints: { [CONN]: spConnection }, variables: behindProxy(), secrets: proxySecret });
+    const run = await agent.runTask({
+      inputs: azureInputs({ keyVaultName: 'kv-locked' }),
+      endpoints: { [CONN]: spConnection },
+      variables: behindProxy(),
+      secrets: proxySecret,
+    });
     const o = outcome(run);
     assert.equal(o.result, 'Failed');
     assert.match(o.message ?? '', /kv-locked/);

@@ -23,7 +23,13 @@ export function fakeOidcToken(subject: string, n: number): string {
 }
 
 /** `token`: hand out this token every time (tests that register it with the fake Entra ID). */
-export function fakeAzureDevOps(options: { org: string; project: string; connectionName: string; accessToken: string; token?: string }): FakeDevOps {
+export function fakeAzureDevOps(options: {
+  org: string;
+  project: string;
+  connectionName: string;
+  accessToken: string;
+  token?: string;
+}): FakeDevOps {
   const fake: FakeDevOps = {
     host: /^(dev\.azure\.com|127\.0\.0\.1)$/,
     issued: [],
@@ -42,7 +48,8 @@ export function fakeAzureDevOps(options: { org: string; project: string; connect
               id: OIDC_LOCATION_ID,
               area: 'distributedtask',
               resourceName: 'oidctoken',
-              routeTemplate: '{scopeIdentifier}/_apis/{area}/hubs/{hubName}/plans/{planId}/jobs/{jobId}/{resource}',
+              routeTemplate:
+                '{scopeIdentifier}/_apis/{area}/hubs/{hubName}/plans/{planId}/jobs/{jobId}/{resource}',
               resourceVersion: 1,
               minVersion: '7.1',
               maxVersion: '7.2',
@@ -52,13 +59,23 @@ export function fakeAzureDevOps(options: { org: string; project: string; connect
         });
         return;
       }
-      const m = /\/_apis\/distributedtask\/hubs\/[^/]+\/plans\/[^/]+\/jobs\/[^/]+\/oidctoken$/.exec(url.pathname);
+      const m = /\/_apis\/distributedtask\/hubs\/[^/]+\/plans\/[^/]+\/jobs\/[^/]+\/oidctoken$/.exec(
+        url.pathname,
+      );
       if (req.method === 'POST' && m) {
         if (fake.failWith) {
-          sendJson(res, fake.failWith, { message: 'Service connection not found or not authorized.', typeKey: 'ServiceEndpointNotFoundException' });
+          sendJson(res, fake.failWith, {
+            message: 'Service connection not found or not authorized.',
+            typeKey: 'ServiceEndpointNotFoundException',
+          });
           return;
         }
-        const token = options.token ?? fakeOidcToken(`sc://${options.org}/${options.project}/${options.connectionName}`, fake.issued.length + 1);
+        const token =
+          options.token ??
+          fakeOidcToken(
+            `sc://${options.org}/${options.project}/${options.connectionName}`,
+            fake.issued.length + 1,
+          );
         fake.issued.push(token);
         sendJson(res, 200, { oidcToken: token });
         return;

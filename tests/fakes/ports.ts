@@ -77,7 +77,12 @@ export class FakeHost implements PipelineHost {
   }
   /** Everything the host printed, the result message included. */
   allText(): string {
-    return [...this.lines.map((l) => l.text), this.result?.message ?? '', this.summary ?? '', JSON.stringify(this.outputs)].join('\n');
+    return [
+      ...this.lines.map((l) => l.text),
+      this.result?.message ?? '',
+      this.summary ?? '',
+      JSON.stringify(this.outputs),
+    ].join('\n');
   }
 }
 
@@ -91,7 +96,11 @@ export class MemoryTree implements TreeStore {
       const path = typeof item === 'string' ? item : item.path;
       const existing = this.files.get(path);
       if (existing === undefined) return { path, kind: 'absent' };
-      return { path, kind: 'file', ...(typeof item !== 'string' && existing === item.content ? { sameContent: true } : {}) };
+      return {
+        path,
+        kind: 'file',
+        ...(typeof item !== 'string' && existing === item.content ? { sameContent: true } : {}),
+      };
     });
   }
   async commit(files: readonly FileToWrite[], signal: AbortSignal): Promise<void> {
@@ -105,11 +114,22 @@ export class FakeModel implements ModelClient {
   readonly requests: ModelRequest[] = [];
   constructor(
     public reply: Partial<ModelReply> & { content: string },
-    public info: ModelInfo = { provider: 'azureOpenAI', endpointHost: 'res.openai.azure.com', deployment: 'gpt', apiVersion: '2024-10-21' },
+    public info: ModelInfo = {
+      provider: 'azureOpenAI',
+      endpointHost: 'res.openai.azure.com',
+      deployment: 'gpt',
+      apiVersion: '2024-10-21',
+    },
   ) {}
   async complete(request: ModelRequest): Promise<ModelReply> {
     this.requests.push(request);
-    return { id: 'chatcmpl-1', model: 'gpt-4o', finishReason: 'stop', usage: { promptTokens: 10, completionTokens: 20 }, ...this.reply };
+    return {
+      id: 'chatcmpl-1',
+      model: 'gpt-4o',
+      finishReason: 'stop',
+      usage: { promptTokens: 10, completionTokens: 20 },
+      ...this.reply,
+    };
   }
 }
 
@@ -124,7 +144,12 @@ export class MemoryFiles implements FileReader {
 
 /** A model reply whose content is the structured JSON of these files. */
 export function filesReply(files: Record<string, string>, summary = 'done'): { content: string } {
-  return { content: JSON.stringify({ files: Object.entries(files).map(([path, content]) => ({ path, content })), summary }) };
+  return {
+    content: JSON.stringify({
+      files: Object.entries(files).map(([path, content]) => ({ path, content })),
+      summary,
+    }),
+  };
 }
 
 export const WEATHER_CARD = `service:

@@ -46,7 +46,10 @@ describe('L0: CodeSynthesis task entry', function () {
   const variables = () => ({ 'Agent.TempDirectory': work, 'Build.SourcesDirectory': out });
 
   it('writes the offline weather service and sets every output variable', async () => {
-    const runner = await runL0({ inputs: { provider: 'offline', intent: WEATHER, outputDirectory: out }, variables: variables() });
+    const runner = await runL0({
+      inputs: { provider: 'offline', intent: WEATHER, outputDirectory: out },
+      variables: variables(),
+    });
     assert.ok(runner.succeeded, runner.stdout + runner.stderr);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, '.synthesis', 'manifest.json'), 'utf8'));
     assert.equal(output(runner, OUTPUTS.filesWritten), String(manifest.files.length));
@@ -62,17 +65,70 @@ describe('L0: CodeSynthesis task entry', function () {
   });
 
   const failures: Array<[string, () => L0Spec, RegExp]> = [
-    ['an undefined intent variable', () => ({ inputs: { provider: 'offline', intent: '$(intent)', outputDirectory: out }, variables: variables() }), /variable 'intent' is not defined/],
-    ['free text with the offline provider', () => ({ inputs: { provider: 'offline', intent: 'a weather service please', outputDirectory: out }, variables: variables() }), /offline provider needs a YAML service card/i],
-    ['a missing intent file', () => ({ inputs: { provider: 'offline', intentFile: path.join(work, 'nope.yaml'), outputDirectory: out }, variables: variables() }), /Input 'intentFile': cannot read/],
-    ['a conflict under policy fail', () => {
-      fs.mkdirSync(path.join(out, 'weather'), { recursive: true });
-      fs.writeFileSync(path.join(out, 'weather', 'app.py'), 'mine');
-      return { inputs: { provider: 'offline', intent: WEATHER, outputDirectory: out }, variables: variables() };
-    }, /already exist[\s\S]*weather\/app\.py/],
-    ['too many files', () => ({ inputs: { provider: 'offline', intent: WEATHER, outputDirectory: out, maxFiles: '2' }, variables: variables() }), /maxFiles/],
-    ['a bad provider', () => ({ inputs: { provider: 'gpt', intent: WEATHER, outputDirectory: out }, variables: variables() }), /Input 'provider'/],
-    ['keyVault without a service connection', () => ({ inputs: { provider: 'azureOpenAI', intent: WEATHER, outputDirectory: out, endpoint: 'https://r.openai.azure.com', deployment: 'gpt', keyVaultName: 'kv-one' }, variables: variables() }), /Input 'azureSubscription'/],
+    [
+      'an undefined intent variable',
+      () => ({
+        inputs: { provider: 'offline', intent: '$(intent)', outputDirectory: out },
+        variables: variables(),
+      }),
+      /variable 'intent' is not defined/,
+    ],
+    [
+      'free text with the offline provider',
+      () => ({
+        inputs: { provider: 'offline', intent: 'a weather service please', outputDirectory: out },
+        variables: variables(),
+      }),
+      /offline provider needs a YAML service card/i,
+    ],
+    [
+      'a missing intent file',
+      () => ({
+        inputs: { provider: 'offline', intentFile: path.join(work, 'nope.yaml'), outputDirectory: out },
+        variables: variables(),
+      }),
+      /Input 'intentFile': cannot read/,
+    ],
+    [
+      'a conflict under policy fail',
+      () => {
+        fs.mkdirSync(path.join(out, 'weather'), { recursive: true });
+        fs.writeFileSync(path.join(out, 'weather', 'app.py'), 'mine');
+        return {
+          inputs: { provider: 'offline', intent: WEATHER, outputDirectory: out },
+          variables: variables(),
+        };
+      },
+      /already exist[\s\S]*weather\/app\.py/,
+    ],
+    [
+      'too many files',
+      () => ({
+        inputs: { provider: 'offline', intent: WEATHER, outputDirectory: out, maxFiles: '2' },
+        variables: variables(),
+      }),
+      /maxFiles/,
+    ],
+    [
+      'a bad provider',
+      () => ({ inputs: { provider: 'gpt', intent: WEATHER, outputDirectory: out }, variables: variables() }),
+      /Input 'provider'/,
+    ],
+    [
+      'keyVault without a service connection',
+      () => ({
+        inputs: {
+          provider: 'azureOpenAI',
+          intent: WEATHER,
+          outputDirectory: out,
+          endpoint: 'https://r.openai.azure.com',
+          deployment: 'gpt',
+          keyVaultName: 'kv-one',
+        },
+        variables: variables(),
+      }),
+      /Input 'azureSubscription'/,
+    ],
   ];
   for (const [name, spec, message] of failures) {
     it(`fails clearly on ${name} and leaves the output directory unchanged`, async () => {
@@ -80,7 +136,10 @@ describe('L0: CodeSynthesis task entry', function () {
       const before = snapshotTree(out);
       const runner = await runL0(s);
       assert.equal(runner.succeeded, false, runner.stdout);
-      assert.ok(runner.errorIssues.some((m) => message.test(m)), `no error matching ${message}: ${runner.errorIssues.join(' | ')}`);
+      assert.ok(
+        runner.errorIssues.some((m) => message.test(m)),
+        `no error matching ${message}: ${runner.errorIssues.join(' | ')}`,
+      );
       assert.deepEqual(snapshotTree(out), before);
     });
   }
@@ -88,13 +147,27 @@ describe('L0: CodeSynthesis task entry', function () {
   it('masks the API key and never prints it', async () => {
     const key = 'sk-l0-secret-0123456789abcdef';
     const runner = await runL0({
-      inputs: { provider: 'openAICompatible', authMode: 'apiKey', apiKey: key, endpoint: 'https://127.0.0.1:9/v1', deployment: 'm', intent: WEATHER, outputDirectory: out, timeoutSeconds: '5' },
+      inputs: {
+        provider: 'openAICompatible',
+        authMode: 'apiKey',
+        apiKey: key,
+        endpoint: 'https://127.0.0.1:9/v1',
+        deployment: 'm',
+        intent: WEATHER,
+        outputDirectory: out,
+        timeoutSeconds: '5',
+      },
       variables: { ...variables(), 'System.Debug': 'true' },
     });
     assert.equal(runner.succeeded, false);
-    const printed = (runner.stdout + runner.stderr).split('\n').filter((l) => !l.startsWith('##vso[task.setsecret]'));
+    const printed = (runner.stdout + runner.stderr)
+      .split('\n')
+      .filter((l) => !l.startsWith('##vso[task.setsecret]'));
     assert.ok(runner.stdout.includes(`##vso[task.setsecret]${key}`), 'the key is registered as a secret');
     assert.ok(!printed.some((l) => l.includes(key)), 'the key appears in the output');
-    assert.ok(runner.errorIssues.some((m) => m.includes('127.0.0.1')), runner.errorIssues.join(' | '));
+    assert.ok(
+      runner.errorIssues.some((m) => m.includes('127.0.0.1')),
+      runner.errorIssues.join(' | '),
+    );
   });
 });

@@ -36,7 +36,10 @@ export interface VsoCommand {
 interface AgentEnv {
   ROOT: string;
   TASK_ENTRY: string;
-  runTask(options: TaskRunOptions, how?: { entry?: string; node?: string; onSpawn?: (child: ChildProcess) => void }): Promise<TaskRun>;
+  runTask(
+    options: TaskRunOptions,
+    how?: { entry?: string; node?: string; onSpawn?: (child: ChildProcess) => void },
+  ): Promise<TaskRun>;
   vsoCommands(stdout: string): VsoCommand[];
 }
 
@@ -45,11 +48,17 @@ const REPO = path.resolve(__dirname, '..', '..', '..');
 export const agent = require(path.join(REPO, 'scripts', 'agent-env.cjs')) as AgentEnv;
 
 /** The task result and the output variables a run set. */
-export function outcome(run: TaskRun): { result?: string; message?: string; outputs: Record<string, string> } {
+export function outcome(run: TaskRun): {
+  result?: string;
+  message?: string;
+  outputs: Record<string, string>;
+} {
   const commands = agent.vsoCommands(run.stdout);
   const complete = commands.find((c) => c.command === 'task.complete');
   const outputs: Record<string, string> = {};
-  for (const c of commands) if (c.command === 'task.setvariable' && c.properties.isOutput === 'true') outputs[c.properties.variable!] = c.message;
+  for (const c of commands)
+    if (c.command === 'task.setvariable' && c.properties.isOutput === 'true')
+      outputs[c.properties.variable!] = c.message;
   return { ...(complete ? { result: complete.properties.result, message: complete.message } : {}), outputs };
 }
 

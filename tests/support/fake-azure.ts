@@ -42,7 +42,13 @@ export async function startFakeAzure(routes: Route[]): Promise<FakeAzure> {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-      requests.push({ host, method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: body.toString() });
+      requests.push({
+        host,
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: body.toString(),
+      });
       const route = routes.find((r) => r.host.test(host));
       if (!route) {
         res.writeHead(599, { 'content-type': 'text/plain' }).end(`no fake for host ${host}`);
@@ -81,10 +87,15 @@ export interface FakeProxy {
  * whatever host it names (so real Azure host names reach the fakes). With `credentials`, requests
  * without the right Proxy-Authorization get 407.
  */
-export async function startFakeProxy(target: { port: number }, credentials?: { username: string; password: string }): Promise<FakeProxy> {
+export async function startFakeProxy(
+  target: { port: number },
+  credentials?: { username: string; password: string },
+): Promise<FakeProxy> {
   const tunnels: string[] = [];
   const authorizations: string[] = [];
-  const expected = credentials ? 'Basic ' + Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') : undefined;
+  const expected = credentials
+    ? 'Basic ' + Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')
+    : undefined;
   const server = http.createServer((req, res) => {
     tunnels.push(`${req.method} ${req.url}`);
     res.writeHead(501).end('this proxy only tunnels');
@@ -96,7 +107,9 @@ export async function startFakeProxy(target: { port: number }, credentials?: { u
     const auth = req.headers['proxy-authorization'];
     if (auth) authorizations.push(auth);
     if (expected && auth !== expected) {
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n');
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n',
+      );
       return;
     }
     tunnels.push(req.url ?? '');
@@ -138,8 +151,17 @@ function closeServer(server: http.Server | https.Server): Promise<void> {
 }
 
 /** Send a JSON response. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }

@@ -81,6 +81,10 @@ export function testPki(): TestPki {
     },
   ]);
   cert.sign(ca.priv as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-  cached = { caPem: forge.pki.certificateToPem(caCert), certPem: forge.pki.certificateToPem(cert), keyPem: leaf.pem };
+  cached = {
+    caPem: forge.pki.certificateToPem(caCert),
+    certPem: forge.pki.certificateToPem(cert),
+    keyPem: leaf.pem,
+  };
   return cached;
 }

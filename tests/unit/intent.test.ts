@@ -4,7 +4,10 @@ import { parseIntent } from '../../tasks/CodeSynthesis/src/core/intent';
 import { WEATHER_CARD } from '../fakes/ports';
 
 function rejects(text: string, pattern: RegExp): void {
-  assert.throws(() => parseIntent(text), (e: unknown) => e instanceof IntentError && pattern.test(e.describe()));
+  assert.throws(
+    () => parseIntent(text),
+    (e: unknown) => e instanceof IntentError && pattern.test(e.describe()),
+  );
 }
 
 describe('intent', () => {
@@ -56,7 +59,10 @@ describe('intent', () => {
   });
 
   it('passes free text through', () => {
-    assert.deepEqual(parseIntent('  A REST API that returns the weather.\n'), { kind: 'text', text: 'A REST API that returns the weather.' });
+    assert.deepEqual(parseIntent('  A REST API that returns the weather.\n'), {
+      kind: 'text',
+      text: 'A REST API that returns the weather.',
+    });
     assert.equal(parseIntent('Build: a thing: with colons').kind, 'text');
   });
 
@@ -66,7 +72,9 @@ describe('intent', () => {
 
   it('reports every card problem with its line', () => {
     try {
-      parseIntent('service:\n  name: Bad_Name\n  language: python\n  colour: blue\n  port: 99999\n  endpoint: FETCH /x\n');
+      parseIntent(
+        'service:\n  name: Bad_Name\n  language: python\n  colour: blue\n  port: 99999\n  endpoint: FETCH /x\n',
+      );
       assert.fail('should throw');
     } catch (e) {
       assert.ok(e instanceof IntentError);
@@ -80,7 +88,11 @@ describe('intent', () => {
     }
   });
 
-  it('rejects a secret env entry with a default', () => rejects('service:\n  name: a\n  language: node\n  framework: express\n  env:\n    - {name: KEY, secret: true, default: x}\n', /secret and must not have a default/));
+  it('rejects a secret env entry with a default', () =>
+    rejects(
+      'service:\n  name: a\n  language: node\n  framework: express\n  env:\n    - {name: KEY, secret: true, default: x}\n',
+      /secret and must not have a default/,
+    ));
 
   it('rejects a service that is not a mapping', () => rejects('service: weather\n', /must be a mapping/));
 

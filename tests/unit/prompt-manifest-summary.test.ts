@@ -37,8 +37,19 @@ describe('manifest', () => {
       intent,
       intentSource: 'file',
       promptText: 'P',
-      model: { provider: 'azureOpenAI', endpointHost: 'r.openai.azure.com', deployment: 'gpt', apiVersion: '2024-10-21' },
-      reply: { id: 'chatcmpl-9', model: 'gpt-4o', content: 'c', finishReason: 'stop', usage: { promptTokens: 5, completionTokens: 6 } },
+      model: {
+        provider: 'azureOpenAI',
+        endpointHost: 'r.openai.azure.com',
+        deployment: 'gpt',
+        apiVersion: '2024-10-21',
+      },
+      reply: {
+        id: 'chatcmpl-9',
+        model: 'gpt-4o',
+        content: 'c',
+        finishReason: 'stop',
+        usage: { promptTokens: 5, completionTokens: 6 },
+      },
       conflictPolicy: 'overwrite',
       written: [
         { path: 'b.txt', content: 'é' },

@@ -32,7 +32,12 @@ describe('settings', () => {
     assert.equal(s.failOnFindings, true);
     assert.deepEqual(s.model, {});
     assert.equal(s.endpoint, 'https://res.openai.azure.com');
-    assert.deepEqual(s.auth, { mode: 'keyVault', connection: 'conn', vaultName: 'my-vault', secretName: 'openai-api-key' });
+    assert.deepEqual(s.auth, {
+      mode: 'keyVault',
+      connection: 'conn',
+      vaultName: 'my-vault',
+      secretName: 'openai-api-key',
+    });
   });
 
   it('names the undefined pipeline variable when the intent is the literal $(intent)', () => {
@@ -41,13 +46,21 @@ describe('settings', () => {
   });
 
   it('prefers intentFile over intent', () => {
-    assert.deepEqual(parseSettings({ ...offline, intent: '$(intent)', intentFile: 'a.yaml' }).intent, { kind: 'file', path: 'a.yaml' });
+    assert.deepEqual(parseSettings({ ...offline, intent: '$(intent)', intentFile: 'a.yaml' }).intent, {
+      kind: 'file',
+      path: 'a.yaml',
+    });
   });
 
   it('rejects an empty intent', () => rejects({ ...offline, intent: '  ' }, 'intent', /empty/));
 
   const bad: Array<[string, RawInputs, string, RegExp]> = [
-    ['unknown provider', { ...offline, provider: 'gemini' }, 'provider', /azureOpenAI, openAICompatible, offline/],
+    [
+      'unknown provider',
+      { ...offline, provider: 'gemini' },
+      'provider',
+      /azureOpenAI, openAICompatible, offline/,
+    ],
     ['missing endpoint', { ...azure, endpoint: '' }, 'endpoint', /required/],
     ['endpoint not a URL', { ...azure, endpoint: 'res.openai' }, 'endpoint', /not a URL/],
     ['endpoint with credentials', { ...azure, endpoint: 'https://u:p@x.com' }, 'endpoint', /credentials/],
@@ -55,15 +68,45 @@ describe('settings', () => {
     ['missing deployment', { ...azure, deployment: undefined }, 'deployment', /required/],
     ['unknown auth mode', { ...azure, authMode: 'password' }, 'authMode', /keyVault, entraId, apiKey/],
     ['apiKey mode without key', { ...azure, authMode: 'apiKey' }, 'apiKey', /secret pipeline variable/],
-    ['apiKey is an undefined variable', { ...azure, authMode: 'apiKey', apiKey: '$(key)' }, 'apiKey', /needs the key/],
-    ['keyVault without connection', { ...azure, azureSubscription: '' }, 'azureSubscription', /service connection/],
+    [
+      'apiKey is an undefined variable',
+      { ...azure, authMode: 'apiKey', apiKey: '$(key)' },
+      'apiKey',
+      /needs the key/,
+    ],
+    [
+      'keyVault without connection',
+      { ...azure, azureSubscription: '' },
+      'azureSubscription',
+      /service connection/,
+    ],
     ['keyVault without vault', { ...azure, keyVaultName: '' }, 'keyVaultName', /required/],
-    ['vault URL instead of name', { ...azure, keyVaultName: 'https://v.vault.azure.net' }, 'keyVaultName', /not a Key Vault name/],
-    ['bad secret name', { ...azure, apiKeySecretName: 'a_b' }, 'apiKeySecretName', /not a Key Vault secret name/],
-    ['entraId with compatible', { ...azure, provider: 'openAICompatible', authMode: 'entraId' }, 'authMode', /only with provider 'azureOpenAI'/],
+    [
+      'vault URL instead of name',
+      { ...azure, keyVaultName: 'https://v.vault.azure.net' },
+      'keyVaultName',
+      /not a Key Vault name/,
+    ],
+    [
+      'bad secret name',
+      { ...azure, apiKeySecretName: 'a_b' },
+      'apiKeySecretName',
+      /not a Key Vault secret name/,
+    ],
+    [
+      'entraId with compatible',
+      { ...azure, provider: 'openAICompatible', authMode: 'entraId' },
+      'authMode',
+      /only with provider 'azureOpenAI'/,
+    ],
     ['bad api version', { ...azure, apiVersion: 'latest' }, 'apiVersion', /not an api-version/],
     ['no output directory', { ...offline, outputDirectory: '' }, 'outputDirectory', /required/],
-    ['bad conflict policy', { ...offline, conflictPolicy: 'merge' }, 'conflictPolicy', /fail, overwrite, skip/],
+    [
+      'bad conflict policy',
+      { ...offline, conflictPolicy: 'merge' },
+      'conflictPolicy',
+      /fail, overwrite, skip/,
+    ],
     ['maxFiles not a number', { ...offline, maxFiles: 'ten' }, 'maxFiles', /whole number from 1 to 10000/],
     ['maxFiles zero', { ...offline, maxFiles: '0' }, 'maxFiles', /whole number/],
     ['maxTotalSizeKB fraction', { ...offline, maxTotalSizeKB: '1.5' }, 'maxTotalSizeKB', /whole number/],
@@ -74,7 +117,8 @@ describe('settings', () => {
     ['failOnFindings not boolean', { ...offline, failOnFindings: 'yes' }, 'failOnFindings', /true or false/],
     ['timeout too small', { ...offline, timeoutSeconds: '1' }, 'timeoutSeconds', /from 5 to 3600/],
   ];
-  for (const [name, raw, input, text] of bad) it(`rejects ${name}, naming '${input}'`, () => rejects(raw, input, text));
+  for (const [name, raw, input, text] of bad)
+    it(`rejects ${name}, naming '${input}'`, () => rejects(raw, input, text));
 
   it('reads model settings only when set', () => {
     const s = parseSettings({ ...offline, temperature: '0.2', maxOutputTokens: '4000', seed: '7' });
@@ -82,11 +126,17 @@ describe('settings', () => {
   });
 
   it('splits deniedPaths on lines and commas, ignoring comments', () => {
-    assert.deepEqual(parseSettings({ ...offline, deniedPaths: 'secrets/**\n# note\n*.pem, infra/**\n' }).deniedPaths, ['secrets/**', '*.pem', 'infra/**']);
+    assert.deepEqual(
+      parseSettings({ ...offline, deniedPaths: 'secrets/**\n# note\n*.pem, infra/**\n' }).deniedPaths,
+      ['secrets/**', '*.pem', 'infra/**'],
+    );
   });
 
   it('accepts values case-insensitively', () => {
-    assert.equal(parseSettings({ ...offline, provider: 'OFFLINE', conflictPolicy: 'Skip' }).conflictPolicy, 'skip');
+    assert.equal(
+      parseSettings({ ...offline, provider: 'OFFLINE', conflictPolicy: 'Skip' }).conflictPolicy,
+      'skip',
+    );
   });
 
   it('needs no credentials for the offline provider', () => {
@@ -94,7 +144,13 @@ describe('settings', () => {
   });
 
   it('reads apiKey and entraId modes', () => {
-    assert.deepEqual(parseSettings({ ...azure, authMode: 'apiKey', apiKey: 'k' }).auth, { mode: 'apiKey', apiKey: 'k' });
-    assert.deepEqual(parseSettings({ ...azure, authMode: 'entraId' }).auth, { mode: 'entraId', connection: 'conn' });
+    assert.deepEqual(parseSettings({ ...azure, authMode: 'apiKey', apiKey: 'k' }).auth, {
+      mode: 'apiKey',
+      apiKey: 'k',
+    });
+    assert.deepEqual(parseSettings({ ...azure, authMode: 'entraId' }).auth, {
+      mode: 'entraId',
+      connection: 'conn',
+    });
   });
 });

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { MANIFEST_PATH, OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
-import { CancelledError, ConflictError, IntentError, PathError } from '../../tasks/CodeSynthesis/src/core/errors';
+import {
+  CancelledError,
+  ConflictError,
+  IntentError,
+  PathError,
+} from '../../tasks/CodeSynthesis/src/core/errors';
 import type { ModelClient } from '../../tasks/CodeSynthesis/src/core/ports';
 import { parseSettings, type RawInputs } from '../../tasks/CodeSynthesis/src/core/settings';
 import { synthesize, type SynthesisPorts } from '../../tasks/CodeSynthesis/src/core/synthesize';
@@ -9,7 +14,11 @@ import { FakeHost, FakeModel, filesReply, MemoryFiles, MemoryTree, WEATHER_CARD 
 
 const INPUTS: RawInputs = { provider: 'offline', intent: WEATHER_CARD, outputDirectory: '/work/out' };
 
-function ports(model: ModelClient, tree = new MemoryTree(), host = new FakeHost()): SynthesisPorts & { connects: number } {
+function ports(
+  model: ModelClient,
+  tree = new MemoryTree(),
+  host = new FakeHost(),
+): SynthesisPorts & { connects: number } {
   const p = {
     log: host,
     files: new MemoryFiles({ 'conventions.md': 'Use 4 spaces.' }),
@@ -29,10 +38,19 @@ function ports(model: ModelClient, tree = new MemoryTree(), host = new FakeHost(
 describe('synthesize', () => {
   it('writes the files and the manifest in one commit', async () => {
     const tree = new MemoryTree();
-    const model = new FakeModel(filesReply({ 'weather/app.py': 'print(1)\n', 'weather/requirements.txt': 'flask==3.0.3\n' }));
-    const result = await synthesize(parseSettings({ ...INPUTS, instructionsFile: 'conventions.md' }), ports(model, tree));
+    const model = new FakeModel(
+      filesReply({ 'weather/app.py': 'print(1)\n', 'weather/requirements.txt': 'flask==3.0.3\n' }),
+    );
+    const result = await synthesize(
+      parseSettings({ ...INPUTS, instructionsFile: 'conventions.md' }),
+      ports(model, tree),
+    );
     assert.equal(tree.commits, 1);
-    assert.deepEqual([...tree.files.keys()].sort(), [MANIFEST_PATH, 'weather/app.py', 'weather/requirements.txt']);
+    assert.deepEqual([...tree.files.keys()].sort(), [
+      MANIFEST_PATH,
+      'weather/app.py',
+      'weather/requirements.txt',
+    ]);
     const manifest = JSON.parse(tree.files.get(MANIFEST_PATH)!);
     assert.deepEqual(manifest, JSON.parse(JSON.stringify(result.manifest)));
     assert.equal(manifest.generatedAt, '2026-01-02T03:04:05.000Z');
@@ -42,7 +60,10 @@ describe('synthesize', () => {
 
   it('does not connect to the model when the intent is unusable', async () => {
     const p = ports(new FakeModel(filesReply({ 'a.txt': '' })));
-    await assert.rejects(synthesize(parseSettings({ ...INPUTS, intent: 'service:\n  name: 1\n' }), p), IntentError);
+    await assert.rejects(
+      synthesize(parseSettings({ ...INPUTS, intent: 'service:\n  name: 1\n' }), p),
+      IntentError,
+    );
     assert.equal(p.connects, 0);
   });
 
@@ -55,17 +76,29 @@ describe('synthesize', () => {
 
   it('writes nothing on a conflict under policy fail', async () => {
     const tree = new MemoryTree(new Map([['a.txt', 'mine']]));
-    await assert.rejects(synthesize(parseSettings(INPUTS), ports(new FakeModel(filesReply({ 'a.txt': 'x', 'b.txt': 'y' })), tree)), ConflictError);
+    await assert.rejects(
+      synthesize(
+        parseSettings(INPUTS),
+        ports(new FakeModel(filesReply({ 'a.txt': 'x', 'b.txt': 'y' })), tree),
+      ),
+      ConflictError,
+    );
     assert.equal(tree.commits, 0);
     assert.equal(tree.files.get('a.txt'), 'mine');
   });
 
   it('skips existing files under policy skip and lists them in the manifest', async () => {
     const tree = new MemoryTree(new Map([['a.txt', 'mine']]));
-    const result = await synthesize(parseSettings({ ...INPUTS, conflictPolicy: 'skip' }), ports(new FakeModel(filesReply({ 'a.txt': 'x', 'b.txt': 'y' })), tree));
+    const result = await synthesize(
+      parseSettings({ ...INPUTS, conflictPolicy: 'skip' }),
+      ports(new FakeModel(filesReply({ 'a.txt': 'x', 'b.txt': 'y' })), tree),
+    );
     assert.equal(tree.files.get('a.txt'), 'mine');
     assert.deepEqual(result.manifest.skipped, ['a.txt']);
-    assert.deepEqual(result.manifest.files.map((f) => f.path), ['b.txt']);
+    assert.deepEqual(
+      result.manifest.files.map((f) => f.path),
+      ['b.txt'],
+    );
   });
 
   it('stops before writing when the run is cancelled', async () => {
@@ -84,7 +117,10 @@ describe('synthesize', () => {
 
   it('prints the model-chosen file names only as untrusted text', async () => {
     const host = new FakeHost();
-    await synthesize(parseSettings(INPUTS), ports(new FakeModel(filesReply({ 'svc/x.txt': 'x' })), new MemoryTree(), host));
+    await synthesize(
+      parseSettings(INPUTS),
+      ports(new FakeModel(filesReply({ 'svc/x.txt': 'x' })), new MemoryTree(), host),
+    );
     const mentions = host.lines.filter((l) => l.text.includes('svc/x.txt'));
     assert.ok(mentions.length > 0);
     assert.ok(mentions.every((l) => l.level === 'untrusted'));
@@ -129,7 +165,10 @@ describe('run', () => {
 describe('synthesize on a second run', () => {
   it('treats identical existing files as unchanged, not as conflicts', async () => {
     const tree = new MemoryTree(new Map([['a.txt', 'x']]));
-    const result = await synthesize(parseSettings(INPUTS), ports(new FakeModel(filesReply({ 'a.txt': 'x', 'b.txt': 'y' })), tree));
+    const result = await synthesize(
+      parseSettings(INPUTS),
+      ports(new FakeModel(filesReply({ 'a.txt': 'x', 'b.txt': 'y' })), tree),
+    );
     assert.deepEqual(
       result.manifest.files.map((f) => [f.path, f.action]),
       [

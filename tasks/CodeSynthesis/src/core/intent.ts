@@ -32,7 +32,17 @@ export interface ServiceCard {
 
 export type Intent = { kind: 'card'; card: ServiceCard; text: string } | { kind: 'text'; text: string };
 
-const CARD_FIELDS = ['name', 'language', 'framework', 'description', 'endpoint', 'endpoints', 'port', 'dependencies', 'env'];
+const CARD_FIELDS = [
+  'name',
+  'language',
+  'framework',
+  'description',
+  'endpoint',
+  'endpoints',
+  'port',
+  'dependencies',
+  'env',
+];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
@@ -46,7 +56,11 @@ const CARD_HINT = 'See "Service card" in the README for the fields and their for
  */
 export function parseIntent(text: string): Intent {
   const trimmed = text.replace(/^\uFEFF/, '').trim();
-  if (!trimmed) throw new IntentError('the intent is empty.', 'Describe the service to generate, as a YAML service card or free text.');
+  if (!trimmed)
+    throw new IntentError(
+      'the intent is empty.',
+      'Describe the service to generate, as a YAML service card or free text.',
+    );
   const lines = new LineCounter();
   const doc = parseDocument(trimmed, { lineCounter: lines, uniqueKeys: true });
   const looksLikeCard = /^service\s*:/m.test(trimmed);
@@ -66,7 +80,8 @@ export function parseIntent(text: string): Intent {
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
     return range ? lines.linePos(range[0]).line : undefined;
   };
-  if (!isMap(service)) throw new IntentError("'service' must be a mapping of fields.", CARD_HINT, lineOf(service) ?? 1);
+  if (!isMap(service))
+    throw new IntentError("'service' must be a mapping of fields.", CARD_HINT, lineOf(service) ?? 1);
 
   const problems: string[] = [];
   const fail = (node: unknown, message: string) => {
@@ -75,7 +90,8 @@ export function parseIntent(text: string): Intent {
   };
   for (const pair of service.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (!CARD_FIELDS.includes(key)) fail(pair.key, `unknown field '${key}' (known: ${CARD_FIELDS.join(', ')}).`);
+    if (!CARD_FIELDS.includes(key))
+      fail(pair.key, `unknown field '${key}' (known: ${CARD_FIELDS.join(', ')}).`);
   }
   const field = (key: string): Node | undefined => service.get(key, true) as Node | undefined;
   const str = (key: string, required: boolean): string => {
@@ -92,7 +108,11 @@ export function parseIntent(text: string): Intent {
   };
 
   const name = str('name', true);
-  if (name && !NAME.test(name)) fail(field('name'), `'service.name' must be lower-case letters, digits and '-', starting with a letter and not ending with '-' (got '${name}').`);
+  if (name && !NAME.test(name))
+    fail(
+      field('name'),
+      `'service.name' must be lower-case letters, digits and '-', starting with a letter and not ending with '-' (got '${name}').`,
+    );
   const language = str('language', true).toLowerCase();
   const framework = str('framework', true).toLowerCase();
   const description = str('description', false);
@@ -101,7 +121,8 @@ export function parseIntent(text: string): Intent {
   const portNode = field('port');
   if (portNode !== undefined) {
     const value = isScalar(portNode) ? Number(portNode.value) : NaN;
-    if (!Number.isInteger(value) || value < 1 || value > 65535) fail(portNode, "'service.port' must be a whole number from 1 to 65535.");
+    if (!Number.isInteger(value) || value < 1 || value > 65535)
+      fail(portNode, "'service.port' must be a whole number from 1 to 65535.");
     else port = value;
   }
 
@@ -123,7 +144,10 @@ export function parseIntent(text: string): Intent {
     const match = /^\s*(?:([A-Za-z]+)\s+)?(\/[A-Za-z0-9\-._~/{}:]*)\s*$/.exec(spec);
     const method = (match?.[1] ?? 'GET').toUpperCase();
     if (!match || !METHODS.includes(method)) {
-      fail(node, `endpoint '${spec.trim()}' must be '/path' or 'METHOD /path' with METHOD one of ${METHODS.join(', ')}.`);
+      fail(
+        node,
+        `endpoint '${spec.trim()}' must be '/path' or 'METHOD /path' with METHOD one of ${METHODS.join(', ')}.`,
+      );
       return;
     }
     endpoints.push({ method, path: match[2]!, ...(desc ? { description: desc } : {}) });
@@ -142,7 +166,12 @@ export function parseIntent(text: string): Intent {
     if (!isSeq(deps)) fail(deps, "'service.dependencies' must be a list of package names.");
     else
       for (const item of deps.items) {
-        if (isScalar(item) && typeof item.value === 'string' && /^[@A-Za-z0-9][\w.\-/@=<>~^ ]*$/.test(item.value)) dependencies.push(item.value.trim());
+        if (
+          isScalar(item) &&
+          typeof item.value === 'string' &&
+          /^[@A-Za-z0-9][\w.\-/@=<>~^ ]*$/.test(item.value)
+        )
+          dependencies.push(item.value.trim());
         else fail(item, 'each dependency must be a package name (optionally with a version).');
       }
   }
@@ -150,7 +179,8 @@ export function parseIntent(text: string): Intent {
   const env: EnvSetting[] = [];
   const envNode = field('env');
   if (envNode !== undefined) {
-    if (!isSeq(envNode)) fail(envNode, "'service.env' must be a list of {name, description, default, secret}.");
+    if (!isSeq(envNode))
+      fail(envNode, "'service.env' must be a list of {name, description, default, secret}.");
     else
       for (const item of envNode.items) {
         const entry = isScalar(item) ? { name: item.value } : isMap(item) ? item.toJSON() : undefined;
@@ -160,7 +190,8 @@ export function parseIntent(text: string): Intent {
           continue;
         }
         const secret = entry.secret === true;
-        if (secret && entry.default !== undefined) fail(item, `env '${envName}' is secret and must not have a default.`);
+        if (secret && entry.default !== undefined)
+          fail(item, `env '${envName}' is secret and must not have a default.`);
         env.push({
           name: envName,
           secret,
@@ -171,7 +202,14 @@ export function parseIntent(text: string): Intent {
   }
 
   if (problems.length > 0) {
-    throw new IntentError(`the service card has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`, CARD_HINT);
+    throw new IntentError(
+      `the service card has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`,
+      CARD_HINT,
+    );
   }
-  return { kind: 'card', text: trimmed, card: { name, language, framework, description, port, endpoints, dependencies, env } };
+  return {
+    kind: 'card',
+    text: trimmed,
+    card: { name, language, framework, description, port, endpoints, dependencies, env },
+  };
 }

@@ -19,7 +19,14 @@ export interface Manifest {
   schemaVersion: 1;
   tool: { name: 'code-synthesis'; version: string };
   generatedAt: string;
-  intent: { sha256: string; kind: Intent['kind']; source: 'inline' | 'file'; serviceName?: string; language?: string; framework?: string };
+  intent: {
+    sha256: string;
+    kind: Intent['kind'];
+    source: 'inline' | 'file';
+    serviceName?: string;
+    language?: string;
+    framework?: string;
+  };
   prompt: { sha256: string };
   model: ModelInfo & { model: string; replyId: string; finishReason: string };
   usage: { promptTokens: number; completionTokens: number };
@@ -59,7 +66,11 @@ export function buildManifest(input: ManifestInput): Manifest {
       path: f.path,
       sha256: sha256(f.content),
       bytes: Buffer.byteLength(f.content, 'utf8'),
-      action: (unchanged.has(f.path) ? 'unchanged' : overwritten.has(f.path) ? 'overwritten' : 'created') as FileAction,
+      action: (unchanged.has(f.path)
+        ? 'unchanged'
+        : overwritten.has(f.path)
+          ? 'overwritten'
+          : 'created') as FileAction,
     }));
   const card = input.intent.kind === 'card' ? input.intent.card : undefined;
   return {
@@ -73,7 +84,12 @@ export function buildManifest(input: ManifestInput): Manifest {
       ...(card ? { serviceName: card.name, language: card.language, framework: card.framework } : {}),
     },
     prompt: { sha256: sha256(input.promptText) },
-    model: { ...input.model, model: input.reply.model, replyId: input.reply.id, finishReason: input.reply.finishReason },
+    model: {
+      ...input.model,
+      model: input.reply.model,
+      replyId: input.reply.id,
+      finishReason: input.reply.finishReason,
+    },
     usage: { ...input.reply.usage },
     conflictPolicy: input.conflictPolicy,
     files,

@@ -53,7 +53,8 @@ export interface PipelineHost extends Logger {
   setOutput(name: OutputName, value: string): void;
   /** Attach markdown to the run's summary tab. */
   publishSummary(markdown: string): void;
-  proxy(url: string): ProxySettings | undefined;
+  /** The agent proxy; with a URL, undefined when the bypass list exempts it. */
+  proxy(url?: string): ProxySettings | undefined;
   certificates(): CertSettings | undefined;
   /** Aborted when the agent cancels the run (SIGINT/SIGTERM). */
   readonly signal: AbortSignal;

@@ -71,7 +71,13 @@ export function buildPrompt(
     intent.kind === 'card'
       ? `Generate the service described by this service card:\n\n${describeCard(intent.card)}\n\nThe card as written:\n${intent.text}`
       : `Generate the service described here:\n\n${intent.text}`;
-  return { system, user, responseSchema: { name: REPLY_SCHEMA.name, schema: REPLY_SCHEMA.schema }, settings, intent };
+  return {
+    system,
+    user,
+    responseSchema: { name: REPLY_SCHEMA.name, schema: REPLY_SCHEMA.schema },
+    settings,
+    intent,
+  };
 }
 
 /** The text both the system prompt and the manifest hash: system, user and schema together. */
@@ -87,13 +93,20 @@ function describeCard(card: ServiceCard): string {
     `Port: ${card.port} (read from the PORT environment variable, this as the default)`,
   ];
   if (card.description) lines.push(`Description: ${card.description}`);
-  if (card.endpoints.length) lines.push('Endpoints:', ...card.endpoints.map((e) => `  - ${e.method} ${e.path}${e.description ? `: ${e.description}` : ''}`));
+  if (card.endpoints.length)
+    lines.push(
+      'Endpoints:',
+      ...card.endpoints.map((e) => `  - ${e.method} ${e.path}${e.description ? `: ${e.description}` : ''}`),
+    );
   lines.push('  - GET /healthz: liveness and readiness probe');
   if (card.dependencies.length) lines.push(`Dependencies: ${card.dependencies.join(', ')}`);
   if (card.env.length)
     lines.push(
       'Environment variables:',
-      ...card.env.map((e) => `  - ${e.name}${e.secret ? ' (secret: no default, from a Kubernetes secret)' : e.default !== undefined ? ` (default ${e.default})` : ''}${e.description ? `: ${e.description}` : ''}`),
+      ...card.env.map(
+        (e) =>
+          `  - ${e.name}${e.secret ? ' (secret: no default, from a Kubernetes secret)' : e.default !== undefined ? ` (default ${e.default})` : ''}${e.description ? `: ${e.description}` : ''}`,
+      ),
     );
   return lines.join('\n');
 }

@@ -34,10 +34,14 @@ export function parseReply(reply: ModelReply): ParsedReply {
     );
   }
   if (reply.finishReason === 'content_filter') {
-    throw new ModelError('the content filter stopped the reply.', 'Nothing was written. Rephrase the intent.');
+    throw new ModelError(
+      'the content filter stopped the reply.',
+      'Nothing was written. Rephrase the intent.',
+    );
   }
   const text = reply.content.trim();
-  if (!text) throw new ReplyError('the reply is empty.', 'Nothing was written. Run again or check the deployment.');
+  if (!text)
+    throw new ReplyError('the reply is empty.', 'Nothing was written. Run again or check the deployment.');
 
   const json = parseJson(text);
   if (json !== undefined) return { ...checkShape(json), format: 'json' };
@@ -56,7 +60,10 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(unwrapped);
   } catch {
-    throw new ReplyError('the reply starts as JSON but is not valid JSON.', 'Nothing was written. Run again; if it persists, raise maxOutputTokens or use a deployment with structured outputs.');
+    throw new ReplyError(
+      'the reply starts as JSON but is not valid JSON.',
+      'Nothing was written. Run again; if it persists, raise maxOutputTokens or use a deployment with structured outputs.',
+    );
   }
 }
 
@@ -64,7 +71,10 @@ function checkShape(value: unknown): { files: ProposedFile[]; summary?: string }
   const problems: string[] = [];
   const root = value as { files?: unknown; summary?: unknown };
   if (typeof value !== 'object' || value === null || !Array.isArray(root.files)) {
-    throw new ReplyError("the JSON has no 'files' array.", 'Nothing was written. The reply must be {"files":[{"path":"…","content":"…"}]}.');
+    throw new ReplyError(
+      "the JSON has no 'files' array.",
+      'Nothing was written. The reply must be {"files":[{"path":"…","content":"…"}]}.',
+    );
   }
   const files: ProposedFile[] = [];
   root.files.forEach((item: unknown, i: number) => {
@@ -74,8 +84,13 @@ function checkShape(value: unknown): { files: ProposedFile[]; summary?: string }
     else if (typeof f.content !== 'string') problems.push(`files[${i}].content is not a string`);
     else files.push({ path: f.path, content: f.content });
   });
-  if (problems.length) throw new ReplyError(`the JSON does not match the schema: ${problems.slice(0, 10).join('; ')}.`, 'Nothing was written.');
-  if (files.length === 0) throw new ReplyError('the reply has no files.', 'Nothing was written. Make the intent more specific.');
+  if (problems.length)
+    throw new ReplyError(
+      `the JSON does not match the schema: ${problems.slice(0, 10).join('; ')}.`,
+      'Nothing was written.',
+    );
+  if (files.length === 0)
+    throw new ReplyError('the reply has no files.', 'Nothing was written. Make the intent more specific.');
   return typeof root.summary === 'string' ? { files, summary: root.summary } : { files };
 }
 
@@ -96,7 +111,11 @@ function parseFences(text: string): ProposedFile[] {
       }
       body.push(lines[i]!);
     }
-    if (!closed) throw new ReplyError(`the fenced block for '${JSON.stringify(path).slice(1, -1)}' is not closed (the reply may be cut off).`, 'Nothing was written. Raise maxOutputTokens and run again.');
+    if (!closed)
+      throw new ReplyError(
+        `the fenced block for '${JSON.stringify(path).slice(1, -1)}' is not closed (the reply may be cut off).`,
+        'Nothing was written. Raise maxOutputTokens and run again.',
+      );
     files.push({ path, content: body.length ? body.join('\n') + '\n' : '' });
   }
   return files;

@@ -72,7 +72,12 @@ export function parseSettings(raw: RawInputs): Settings {
         `Define the variable '${macro[1]}' (variables: ${macro[1]}: ...), or set the 'intent' input to the intent text, or set 'intentFile'.`,
       );
     }
-    if (!text.trim()) throw new InputError(INPUTS.intent, 'the intent is empty.', "Set 'intent' to a YAML service card or free text, or set 'intentFile'.");
+    if (!text.trim())
+      throw new InputError(
+        INPUTS.intent,
+        'the intent is empty.',
+        "Set 'intent' to a YAML service card or free text, or set 'intentFile'.",
+      );
     intent = { kind: 'inline', text };
   }
 
@@ -81,49 +86,91 @@ export function parseSettings(raw: RawInputs): Settings {
   let deployment: string | undefined;
   if (provider !== 'offline') {
     endpoint = checkUrl(required(INPUTS.endpoint, `for provider '${provider}'`));
-    deployment = required(INPUTS.deployment, `for provider '${provider}' (the ${provider === 'azureOpenAI' ? 'deployment' : 'model'} name)`);
+    deployment = required(
+      INPUTS.deployment,
+      `for provider '${provider}' (the ${provider === 'azureOpenAI' ? 'deployment' : 'model'} name)`,
+    );
     const mode = pick(INPUTS.authMode, get(INPUTS.authMode) ?? DEFAULTS.authMode, AUTH_MODES);
     if (mode === 'apiKey') {
       const apiKey = get(INPUTS.apiKey);
       if (!apiKey || MACRO.test(apiKey)) {
-        throw new InputError(INPUTS.apiKey, "authMode 'apiKey' needs the key.", "Set 'apiKey' to a secret pipeline variable, e.g. apiKey: $(openaiApiKey), and define that variable as secret.");
+        throw new InputError(
+          INPUTS.apiKey,
+          "authMode 'apiKey' needs the key.",
+          "Set 'apiKey' to a secret pipeline variable, e.g. apiKey: $(openaiApiKey), and define that variable as secret.",
+        );
       }
       auth = { mode, apiKey };
     } else {
-      const connection = required(INPUTS.azureSubscription, `for authMode '${mode}' (an Azure Resource Manager service connection)`);
+      const connection = required(
+        INPUTS.azureSubscription,
+        `for authMode '${mode}' (an Azure Resource Manager service connection)`,
+      );
       if (mode === 'entraId') {
-        if (provider !== 'azureOpenAI') throw new InputError(INPUTS.authMode, "'entraId' works only with provider 'azureOpenAI'.", "Use authMode 'apiKey' or 'keyVault' for an OpenAI-compatible endpoint.");
+        if (provider !== 'azureOpenAI')
+          throw new InputError(
+            INPUTS.authMode,
+            "'entraId' works only with provider 'azureOpenAI'.",
+            "Use authMode 'apiKey' or 'keyVault' for an OpenAI-compatible endpoint.",
+          );
         auth = { mode, connection };
       } else {
         const vaultName = required(INPUTS.keyVaultName, "for authMode 'keyVault'");
-        if (!VAULT_NAME.test(vaultName)) throw new InputError(INPUTS.keyVaultName, `'${vaultName}' is not a Key Vault name.`, 'A vault name is 3-24 letters, digits and dashes, starting with a letter (the name only, not the URL).');
+        if (!VAULT_NAME.test(vaultName))
+          throw new InputError(
+            INPUTS.keyVaultName,
+            `'${vaultName}' is not a Key Vault name.`,
+            'A vault name is 3-24 letters, digits and dashes, starting with a letter (the name only, not the URL).',
+          );
         const secretName = get(INPUTS.apiKeySecretName) ?? DEFAULTS.apiKeySecretName;
-        if (!SECRET_NAME.test(secretName)) throw new InputError(INPUTS.apiKeySecretName, `'${secretName}' is not a Key Vault secret name.`, 'Secret names are 1-127 letters, digits and dashes.');
+        if (!SECRET_NAME.test(secretName))
+          throw new InputError(
+            INPUTS.apiKeySecretName,
+            `'${secretName}' is not a Key Vault secret name.`,
+            'Secret names are 1-127 letters, digits and dashes.',
+          );
         auth = { mode, connection, vaultName, secretName };
       }
     }
   }
 
   const apiVersion = get(INPUTS.apiVersion) ?? DEFAULTS.apiVersion;
-  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) throw new InputError(INPUTS.apiVersion, `'${apiVersion}' is not an api-version.`, `Use a date such as ${DEFAULTS.apiVersion} or 2025-04-01-preview.`);
+  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion))
+    throw new InputError(
+      INPUTS.apiVersion,
+      `'${apiVersion}' is not an api-version.`,
+      `Use a date such as ${DEFAULTS.apiVersion} or 2025-04-01-preview.`,
+    );
 
   const outputDirectory = required(INPUTS.outputDirectory, '(the folder generated files are written to)');
-  const conflictPolicy = pick(INPUTS.conflictPolicy, get(INPUTS.conflictPolicy) ?? DEFAULTS.conflictPolicy, POLICIES);
+  const conflictPolicy = pick(
+    INPUTS.conflictPolicy,
+    get(INPUTS.conflictPolicy) ?? DEFAULTS.conflictPolicy,
+    POLICIES,
+  );
   const deniedPaths = (raw[INPUTS.deniedPaths] ?? '')
     .split(/\r?\n|,/)
     .map((s) => s.trim())
     .filter((s) => s && !s.startsWith('#'));
 
   const maxFiles = int(INPUTS.maxFiles, get(INPUTS.maxFiles), DEFAULTS.maxFiles, 1, 10000);
-  const maxTotalBytes = int(INPUTS.maxTotalSizeKB, get(INPUTS.maxTotalSizeKB), DEFAULTS.maxTotalSizeKB, 1, 1024 * 1024) * 1024;
+  const maxTotalBytes =
+    int(INPUTS.maxTotalSizeKB, get(INPUTS.maxTotalSizeKB), DEFAULTS.maxTotalSizeKB, 1, 1024 * 1024) * 1024;
   const model: ModelSettings = {};
   const temperature = num(INPUTS.temperature, get(INPUTS.temperature), 0, 2);
   if (temperature !== undefined) model.temperature = temperature;
   const maxOutputTokens = get(INPUTS.maxOutputTokens);
-  if (maxOutputTokens !== undefined) model.maxOutputTokens = int(INPUTS.maxOutputTokens, maxOutputTokens, 0, 1, 1_000_000);
+  if (maxOutputTokens !== undefined)
+    model.maxOutputTokens = int(INPUTS.maxOutputTokens, maxOutputTokens, 0, 1, 1_000_000);
   const seed = get(INPUTS.seed);
   if (seed !== undefined) model.seed = int(INPUTS.seed, seed, 0, -(2 ** 31), 2 ** 31 - 1);
-  const timeoutSeconds = int(INPUTS.timeoutSeconds, get(INPUTS.timeoutSeconds), DEFAULTS.timeoutSeconds, 5, 3600);
+  const timeoutSeconds = int(
+    INPUTS.timeoutSeconds,
+    get(INPUTS.timeoutSeconds),
+    DEFAULTS.timeoutSeconds,
+    5,
+    3600,
+  );
 
   const instructionsFile = get(INPUTS.instructionsFile);
   return {
@@ -147,15 +194,30 @@ export function parseSettings(raw: RawInputs): Settings {
 
 function pick<T extends string>(input: InputName, value: string, allowed: readonly T[]): T {
   const found = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
-  if (!found) throw new InputError(input, `'${value}' is not one of the accepted values.`, `Use one of: ${allowed.join(', ')}.`);
+  if (!found)
+    throw new InputError(
+      input,
+      `'${value}' is not one of the accepted values.`,
+      `Use one of: ${allowed.join(', ')}.`,
+    );
   return found;
 }
 
-function int(input: InputName, value: string | undefined, fallback: number, min: number, max: number): number {
+function int(
+  input: InputName,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new InputError(input, `'${value}' is not a whole number from ${min} to ${max}.`, `Set '${input}' to a whole number in that range.`);
+    throw new InputError(
+      input,
+      `'${value}' is not a whole number from ${min} to ${max}.`,
+      `Set '${input}' to a whole number in that range.`,
+    );
   }
   return n;
 }
@@ -164,7 +226,11 @@ function num(input: InputName, value: string | undefined, min: number, max: numb
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!/^\d+(\.\d+)?$/.test(value) || n < min || n > max) {
-    throw new InputError(input, `'${value}' is not a number from ${min} to ${max}.`, `Set '${input}' to a number in that range, or leave it empty to use the model's default.`);
+    throw new InputError(
+      input,
+      `'${value}' is not a number from ${min} to ${max}.`,
+      `Set '${input}' to a number in that range, or leave it empty to use the model's default.`,
+    );
   }
   return n;
 }
@@ -182,11 +248,24 @@ function checkUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new InputError(INPUTS.endpoint, `'${value}' is not a URL.`, 'Use the full https:// URL, e.g. https://my-resource.openai.azure.com/.');
+    throw new InputError(
+      INPUTS.endpoint,
+      `'${value}' is not a URL.`,
+      'Use the full https:// URL, e.g. https://my-resource.openai.azure.com/.',
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new InputError(INPUTS.endpoint, `'${value}' must use https.`, 'Use the full https:// URL of the endpoint.');
+    throw new InputError(
+      INPUTS.endpoint,
+      `'${value}' must use https.`,
+      'Use the full https:// URL of the endpoint.',
+    );
   }
-  if (url.username || url.password) throw new InputError(INPUTS.endpoint, 'the URL must not carry credentials.', "Remove the user and password from the URL; use 'authMode' for credentials.");
+  if (url.username || url.password)
+    throw new InputError(
+      INPUTS.endpoint,
+      'the URL must not carry credentials.',
+      "Remove the user and password from the URL; use 'authMode' for credentials.",
+    );
   return value.replace(/\/+$/, '');
 }

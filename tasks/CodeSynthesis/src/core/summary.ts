@@ -20,8 +20,15 @@ export interface SummaryInput {
 /** Render the summary markdown. Every value that came from the model is escaped. */
 export function renderSummary(input: SummaryInput): string {
   const { manifest: m } = input;
-  const service = m.intent.serviceName ? `${m.intent.serviceName} (${m.intent.language}/${m.intent.framework})` : 'free-text intent';
-  const model = [m.model.provider, m.model.deployment, m.model.apiVersion && `api-version ${m.model.apiVersion}`, m.model.endpointHost]
+  const service = m.intent.serviceName
+    ? `${m.intent.serviceName} (${m.intent.language}/${m.intent.framework})`
+    : 'free-text intent';
+  const model = [
+    m.model.provider,
+    m.model.deployment,
+    m.model.apiVersion && `api-version ${m.model.apiVersion}`,
+    m.model.endpointHost,
+  ]
     .filter(Boolean)
     .join(' · ');
   const lines = [
@@ -37,9 +44,22 @@ export function renderSummary(input: SummaryInput): string {
     `|---|---:|---|`,
     ...m.files.map((f) => `| ${escapeMarkdown(f.path)} | ${f.bytes} | ${f.action} |`),
   ];
-  if (m.skipped.length) lines.push('', `Skipped (already present, conflictPolicy skip): ${m.skipped.map(escapeMarkdown).join(', ')}`);
+  if (m.skipped.length)
+    lines.push(
+      '',
+      `Skipped (already present, conflictPolicy skip): ${m.skipped.map(escapeMarkdown).join(', ')}`,
+    );
   if (input.modelSummary?.trim()) {
-    lines.push('', '**What the model said:**', '', ...input.modelSummary.trim().slice(0, 2000).split(/\r?\n/).map((l) => `> ${escapeMarkdown(l)}`));
+    lines.push(
+      '',
+      '**What the model said:**',
+      '',
+      ...input.modelSummary
+        .trim()
+        .slice(0, 2000)
+        .split(/\r?\n/)
+        .map((l) => `> ${escapeMarkdown(l)}`),
+    );
   }
   return lines.join('\n') + '\n';
 }

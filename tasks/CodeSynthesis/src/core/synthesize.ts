@@ -40,24 +40,40 @@ export interface SynthesisResult {
 export async function synthesize(settings: Settings, ports: SynthesisPorts): Promise<SynthesisResult> {
   const { log, signal } = ports;
   const intentText =
-    settings.intent.kind === 'file' ? await ports.files.readText(settings.intent.path, INPUTS.intentFile) : settings.intent.text;
+    settings.intent.kind === 'file'
+      ? await ports.files.readText(settings.intent.path, INPUTS.intentFile)
+      : settings.intent.text;
   const intent = parseIntent(intentText);
-  log.info(intent.kind === 'card' ? `Intent: service card '${intent.card.name}' (${intent.card.language}/${intent.card.framework}).` : 'Intent: free text.');
-  const instructions = settings.instructionsFile ? await ports.files.readText(settings.instructionsFile, INPUTS.instructionsFile) : undefined;
+  log.info(
+    intent.kind === 'card'
+      ? `Intent: service card '${intent.card.name}' (${intent.card.language}/${intent.card.framework}).`
+      : 'Intent: free text.',
+  );
+  const instructions = settings.instructionsFile
+    ? await ports.files.readText(settings.instructionsFile, INPUTS.instructionsFile)
+    : undefined;
   const request = buildPrompt(intent, settings, settings.model, instructions);
 
   const model = await ports.connectModel(intent);
   throwIfAborted(signal);
   log.info(`Asking ${describeModel(model)} for the files...`);
   const reply = await model.complete(request, signal);
-  log.info(`Reply ${reply.id}: ${reply.usage.promptTokens} prompt + ${reply.usage.completionTokens} completion tokens, finish reason '${reply.finishReason}'.`);
+  log.info(
+    `Reply ${reply.id}: ${reply.usage.promptTokens} prompt + ${reply.usage.completionTokens} completion tokens, finish reason '${reply.finishReason}'.`,
+  );
   const parsed = parseReply(reply);
-  if (parsed.format === 'fences') log.warn('The reply was not structured JSON; files were read from path-tagged fenced code blocks.');
+  if (parsed.format === 'fences')
+    log.warn('The reply was not structured JSON; files were read from path-tagged fenced code blocks.');
 
   const files = checkPaths(parsed.files, settings);
   const [manifestState, ...states] = await ports.tree.inspect([MANIFEST_PATH, ...files]);
-  if (manifestState && (manifestState.blockedBy || (manifestState.kind !== 'absent' && manifestState.kind !== 'file'))) {
-    throw new PathError([`${MANIFEST_PATH}: the manifest location is ${manifestState.blockedBy ? `behind ${manifestState.blockedBy}, which is not a plain folder` : `a ${manifestState.kind}`}; remove it`]);
+  if (
+    manifestState &&
+    (manifestState.blockedBy || (manifestState.kind !== 'absent' && manifestState.kind !== 'file'))
+  ) {
+    throw new PathError([
+      `${MANIFEST_PATH}: the manifest location is ${manifestState.blockedBy ? `behind ${manifestState.blockedBy}, which is not a plain folder` : `a ${manifestState.kind}`}; remove it`,
+    ]);
   }
   const plan = planWrite(files, states, settings.conflictPolicy);
   const manifest = buildManifest({
@@ -76,7 +92,10 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   });
 
   throwIfAborted(signal);
-  await ports.tree.commit([...plan.write, { path: MANIFEST_PATH, content: manifestContent(manifest) }], signal);
+  await ports.tree.commit(
+    [...plan.write, { path: MANIFEST_PATH, content: manifestContent(manifest) }],
+    signal,
+  );
   for (const f of manifest.files) log.untrusted(`  ${f.action}: ${f.path} (${f.bytes} bytes)`, 'info');
   for (const p of plan.skipped) log.untrusted(`  skipped (exists): ${p}`, 'info');
   return {
@@ -90,7 +109,9 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
 
 function describeModel(model: ModelClient): string {
   const { provider, deployment, endpointHost } = model.info;
-  return [provider, deployment && `'${deployment}'`, endpointHost && `at ${endpointHost}`].filter(Boolean).join(' ');
+  return [provider, deployment && `'${deployment}'`, endpointHost && `at ${endpointHost}`]
+    .filter(Boolean)
+    .join(' ');
 }
 
 function throwIfAborted(signal: AbortSignal): void {

@@ -35,7 +35,9 @@ export function readJobContext(host: PipelineHost, systemVssToken?: string): Job
   const context: Partial<JobContext> = {};
   const missing: string[] = [];
   for (const [key, names] of REQUIRED) {
-    const value = names.map((n) => host.getVariable(n)).find((v) => v) ?? (key === 'accessToken' ? systemVssToken : undefined);
+    const value =
+      names.map((n) => host.getVariable(n)).find((v) => v) ??
+      (key === 'accessToken' ? systemVssToken : undefined);
     if (value) context[key] = value;
     else missing.push(names[0]!);
   }
@@ -51,14 +53,33 @@ export function readJobContext(host: PipelineHost, systemVssToken?: string): Job
 }
 
 /** Options for azure-devops-node-api's WebApi from the agent's proxy and certificate settings. */
-export function webApiOptions(proxy: ProxySettings | undefined, certs: CertSettings | undefined): IRequestOptions {
+export function webApiOptions(
+  proxy: ProxySettings | undefined,
+  certs: CertSettings | undefined,
+): IRequestOptions {
   return {
     allowRetries: true,
     maxRetries: 3,
     ...(proxy
-      ? { proxy: { proxyUrl: proxy.url, proxyUsername: proxy.username, proxyPassword: proxy.password, proxyBypassHosts: [...proxy.bypass] } }
+      ? {
+          proxy: {
+            proxyUrl: proxy.url,
+            proxyUsername: proxy.username,
+            proxyPassword: proxy.password,
+            proxyBypassHosts: [...proxy.bypass],
+          },
+        }
       : {}),
-    ...(certs ? { cert: { caFile: certs.caFile, certFile: certs.certFile, keyFile: certs.keyFile, passphrase: certs.passphrase } } : {}),
+    ...(certs
+      ? {
+          cert: {
+            caFile: certs.caFile,
+            certFile: certs.certFile,
+            keyFile: certs.keyFile,
+            passphrase: certs.passphrase,
+          },
+        }
+      : {}),
   } as IRequestOptions;
 }
 
@@ -66,17 +87,33 @@ export function webApiOptions(proxy: ProxySettings | undefined, certs: CertSetti
  * A function that returns a fresh OIDC token for the connection each time it is called.
  * azure-devops-node-api's TaskApi is loaded on first use only.
  */
-export function oidcTokenProvider(context: JobContext, connectionId: string, options: IRequestOptions, setSecret: (v: string) => void): () => Promise<string> {
+export function oidcTokenProvider(
+  context: JobContext,
+  connectionId: string,
+  options: IRequestOptions,
+  setSecret: (v: string) => void,
+): () => Promise<string> {
   return async () => {
     // TaskApi and the bearer handler alone: the package's index (WebApi) pulls in every API client (~2.4 MB).
     const [{ TaskApi }, { BearerCredentialHandler }] = await Promise.all([
       import('azure-devops-node-api/TaskApi'),
       import('azure-devops-node-api/handlers/bearertoken'),
     ]);
-    const api = new TaskApi(context.collectionUri, [new BearerCredentialHandler(context.accessToken, false)], options);
+    const api = new TaskApi(
+      context.collectionUri,
+      [new BearerCredentialHandler(context.accessToken, false)],
+      options,
+    );
     let token: string | undefined;
     try {
-      const response = await api.createOidcToken({}, context.projectId, context.hostType, context.planId, context.jobId, connectionId);
+      const response = await api.createOidcToken(
+        {},
+        context.projectId,
+        context.hostType,
+        context.planId,
+        context.jobId,
+        connectionId,
+      );
       token = response?.oidcToken;
     } catch (err) {
       const status = (err as { statusCode?: number }).statusCode;
@@ -88,7 +125,11 @@ export function oidcTokenProvider(context: JobContext, connectionId: string, opt
       );
     }
     if (!token) {
-      throw new CredentialError(`Azure DevOps returned no OIDC token for service connection '${connectionId}'.`, 'azureSubscription', 'Check the connection is of the Workload Identity federation type.');
+      throw new CredentialError(
+        `Azure DevOps returned no OIDC token for service connection '${connectionId}'.`,
+        'azureSubscription',
+        'Check the connection is of the Workload Identity federation type.',
+      );
     }
     setSecret(token);
     return token;

@@ -14,13 +14,24 @@ export class FsFileReader implements FileReader {
       stat = await fs.stat(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new InputError(input, `cannot read '${path}' (${code === 'ENOENT' ? 'no such file' : code}).`, `Check the path in '${input}'; relative paths are resolved from the working directory.`);
+      throw new InputError(
+        input,
+        `cannot read '${path}' (${code === 'ENOENT' ? 'no such file' : code}).`,
+        `Check the path in '${input}'; relative paths are resolved from the working directory.`,
+      );
     }
-    if (!stat.isFile()) throw new InputError(input, `'${path}' is not a file.`, `Point '${input}' at a text file.`);
-    if (stat.size > MAX_BYTES) throw new InputError(input, `'${path}' is ${stat.size} bytes; the limit is ${MAX_BYTES}.`, 'Shorten the file.');
+    if (!stat.isFile())
+      throw new InputError(input, `'${path}' is not a file.`, `Point '${input}' at a text file.`);
+    if (stat.size > MAX_BYTES)
+      throw new InputError(
+        input,
+        `'${path}' is ${stat.size} bytes; the limit is ${MAX_BYTES}.`,
+        'Shorten the file.',
+      );
     const bytes = await fs.readFile(path);
     const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-    if (text.includes('\u0000')) throw new InputError(input, `'${path}' is not a text file.`, `Point '${input}' at a UTF-8 text file.`);
+    if (text.includes('\u0000'))
+      throw new InputError(input, `'${path}' is not a text file.`, `Point '${input}' at a UTF-8 text file.`);
     return text;
   }
 }

@@ -24,7 +24,12 @@ export async function connectRemoteModel(settings: Settings, host: PipelineHost)
   const endpoint = settings.endpoint!;
   const deployment = settings.deployment!;
   const certs = host.certificates();
-  const network = await loadNetwork(host.proxy(endpoint), certs, (p) => fs.readFile(p, 'utf8'), (v) => host.setSecret(v));
+  const network = await loadNetwork(
+    host.proxy(),
+    certs,
+    (p) => fs.readFile(p, 'utf8'),
+    (v) => host.setSecret(v),
+  );
   const common = {
     endpoint,
     deployment,
@@ -45,15 +50,30 @@ export async function connectRemoteModel(settings: Settings, host: PipelineHost)
       );
     }
     const { getBearerTokenProvider } = await import('@azure/identity');
-    host.info(`Authenticating to Azure OpenAI with an Entra ID token from service connection '${conn.id}' (${cloud.name}).`);
-    return new AzureOpenAIClient({ ...common, apiVersion: settings.apiVersion, azureADTokenProvider: getBearerTokenProvider(credential, scope) });
+    host.info(
+      `Authenticating to Azure OpenAI with an Entra ID token from service connection '${conn.id}' (${cloud.name}).`,
+    );
+    return new AzureOpenAIClient({
+      ...common,
+      apiVersion: settings.apiVersion,
+      azureADTokenProvider: getBearerTokenProvider(credential, scope),
+    });
   }
   let apiKey: string;
   let keySource: string;
   if (auth.mode === 'keyVault') {
     const { conn, cloud, credential } = signIn(auth.connection, host, network);
-    host.info(`Reading secret '${auth.secretName}' from Key Vault '${auth.vaultName}' (${cloud.name}) with service connection '${conn.id}'.`);
-    const store = new KeyVaultSecretStore({ vaultName: auth.vaultName, cloud, credential, network, setSecret: (v) => host.setSecret(v), connection: conn.id });
+    host.info(
+      `Reading secret '${auth.secretName}' from Key Vault '${auth.vaultName}' (${cloud.name}) with service connection '${conn.id}'.`,
+    );
+    const store = new KeyVaultSecretStore({
+      vaultName: auth.vaultName,
+      cloud,
+      credential,
+      network,
+      setSecret: (v) => host.setSecret(v),
+      connection: conn.id,
+    });
     apiKey = await store.getSecret(auth.secretName);
     keySource = `the Key Vault secret '${auth.secretName}' in vault '${auth.vaultName}'`;
   } else if (auth.mode === 'apiKey') {
@@ -63,12 +83,17 @@ export async function connectRemoteModel(settings: Settings, host: PipelineHost)
     throw new Error(`No credentials for provider ${settings.provider}.`);
   }
   host.setSecret(apiKey);
-  if (settings.provider === 'azureOpenAI') return new AzureOpenAIClient({ ...common, apiVersion: settings.apiVersion, apiKey, keySource });
+  if (settings.provider === 'azureOpenAI')
+    return new AzureOpenAIClient({ ...common, apiVersion: settings.apiVersion, apiKey, keySource });
   return new OpenAICompatibleClient({ ...common, apiKey, keySource });
 }
 
 /** The connection's credential; WorkloadIdentityFederation gets its OIDC tokens from Azure DevOps. */
-function signIn(connectionId: string, host: PipelineHost, network: Network): { conn: ServiceConnection; cloud: AzureCloud; credential: TokenCredential } {
+function signIn(
+  connectionId: string,
+  host: PipelineHost,
+  network: Network,
+): { conn: ServiceConnection; cloud: AzureCloud; credential: TokenCredential } {
   const conn = host.getConnection(connectionId);
   const cloud = cloudFromConnection(conn);
   let deps: Parameters<typeof createCredential>[3] = { setSecret: (v) => host.setSecret(v) };
@@ -77,8 +102,17 @@ function signIn(connectionId: string, host: PipelineHost, network: Network): { c
     const context = readJobContext(host, vssToken);
     deps = {
       ...deps,
-      getOidcToken: oidcTokenProvider(context, conn.id, webApiOptions(host.proxy(context.collectionUri), host.certificates()), (v) => host.setSecret(v)),
-      expectedSubject: expectedSubject(context.collectionUri, host.getVariable('System.TeamProject'), connectionId),
+      getOidcToken: oidcTokenProvider(
+        context,
+        conn.id,
+        webApiOptions(host.proxy(), host.certificates()),
+        (v) => host.setSecret(v),
+      ),
+      expectedSubject: expectedSubject(
+        context.collectionUri,
+        host.getVariable('System.TeamProject'),
+        connectionId,
+      ),
     };
   }
   const credential = createCredential(conn, cloud, network, deps);
@@ -95,14 +129,22 @@ function safeSystemToken(host: PipelineHost): string | undefined {
 }
 
 /** The subject Azure DevOps puts in the OIDC token: sc://<organization>/<project>/<connection name>. */
-export function expectedSubject(collectionUri: string, project: string | undefined, connection: string): string {
+export function expectedSubject(
+  collectionUri: string,
+  project: string | undefined,
+  connection: string,
+): string {
   let org = '<organization>';
   try {
     const url = new URL(collectionUri);
-    org = /\.visualstudio\.com$/i.test(url.hostname) ? url.hostname.split('.')[0]! : (url.pathname.split('/').filter(Boolean)[0] ?? org);
+    org = /\.visualstudio\.com$/i.test(url.hostname)
+      ? url.hostname.split('.')[0]!
+      : (url.pathname.split('/').filter(Boolean)[0] ?? org);
   } catch {
     /* keep the placeholder */
   }
-  const name = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(connection) ? '<service connection name>' : connection;
+  const name = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(connection)
+    ? '<service connection name>'
+    : connection;
   return `sc://${org}/${project ?? '<project>'}/${name}`;
 }

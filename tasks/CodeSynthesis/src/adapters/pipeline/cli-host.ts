@@ -66,7 +66,8 @@ export function createCliHost(options: CliHostOptions): CliHost {
     },
     info: (m) => out(neutraliseCommands(m)),
     warn: (m) => err('warning: ' + neutraliseCommands(m)),
-    untrusted: (m, level = 'info') => (level === 'debug' ? host.debug(m) : level === 'warn' ? host.warn(m) : host.info(m)),
+    untrusted: (m, level = 'info') =>
+      level === 'debug' ? host.debug(m) : level === 'warn' ? host.warn(m) : host.info(m),
     setResult: (ok, message) => {
       succeeded = ok;
       (ok ? out : err)((ok ? '' : 'error: ') + neutraliseCommands(message));

@@ -63,11 +63,17 @@ function readSecret(name: string, read: () => string | undefined): string | unde
 
 /** Create the host for a run under the agent. Installs SIGINT/SIGTERM handlers that abort `signal`. */
 export function createTaskLibHost(): PipelineHost {
-  const signal = cancelOnSignals((name) => tl.warning(`Received ${name}: cancelling. Nothing partial is left in the output directory.`));
+  const signal = cancelOnSignals((name) =>
+    tl.warning(`Received ${name}: cancelling. Nothing partial is left in the output directory.`),
+  );
   return {
     signal,
-    getInput: (name: InputName) => (SECRET_INPUTS.has(name) ? readSecret(name, () => tl.getInput(name, false)) : tl.getInput(name, false)),
-    getVariable: (name: string) => (SECRET_VARIABLES.has(name.toLowerCase()) ? readSecret(name, () => tl.getVariable(name)) : tl.getVariable(name)),
+    getInput: (name: InputName) =>
+      SECRET_INPUTS.has(name) ? readSecret(name, () => tl.getInput(name, false)) : tl.getInput(name, false),
+    getVariable: (name: string) =>
+      SECRET_VARIABLES.has(name.toLowerCase())
+        ? readSecret(name, () => tl.getVariable(name))
+        : tl.getVariable(name),
     getConnection(id: string): ServiceConnection {
       const auth = tl.getEndpointAuthorization(id, true);
       if (!auth) {
@@ -102,7 +108,9 @@ export function createTaskLibHost(): PipelineHost {
       const config = quietly(() => tl.getHttpProxyConfiguration(url));
       if (!config?.proxyUrl) return undefined;
       if (config.proxyPassword) tl.setSecret(config.proxyPassword);
-      tl.debug(`Agent proxy: ${config.proxyUrl}${config.proxyUsername ? ' (with credentials)' : ''}; bypass: ${JSON.stringify(config.proxyBypassHosts ?? [])}`);
+      tl.debug(
+        `Agent proxy: ${config.proxyUrl}${config.proxyUsername ? ' (with credentials)' : ''}; bypass: ${JSON.stringify(config.proxyBypassHosts ?? [])}`,
+      );
       return {
         url: config.proxyUrl,
         ...(config.proxyUsername ? { username: config.proxyUsername } : {}),
