@@ -1,0 +1,87 @@
+/**
+ * The local CLI (bin/code-synthesis.js over dist/cli.js), black box.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { agent } from '../support/agent-run';
+import { snapshotTree } from '../support/tree-snapshot';
+
+const BIN = path.join(agent.ROOT, 'bin', 'code-synthesis.js');
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: agent.ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+describe('CLI', function () {
+  this.timeout(30000);
+  let work: string;
+  beforeEach(() => (work = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-cli-'))));
+  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it('prints help', () => {
+    const r = cli(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /Usage: code-synthesis --intent FILE --out DIR/);
+  });
+
+  it('writes the offline service, and a second run finds the same files unchanged', () => {
+    const out = path.join(work, 'out');
+    const first = cli(['--intent', 'examples/weather.yaml', '--out', out]);
+    assert.equal(first.code, 0, first.out);
+    assert.ok(fs.existsSync(path.join(out, 'weather', 'app.py')));
+    assert.ok(fs.existsSync(path.join(out, '.synthesis', 'manifest.json')));
+    const second = cli(['--intent', 'examples/weather.yaml', '--out', out]);
+    assert.equal(second.code, 0, second.out);
+    assert.match(second.out, /unchanged: weather\/app\.py/);
+  });
+
+  it('fails on a conflict and leaves the directory as it was', () => {
+    const out = path.join(work, 'out');
+    fs.mkdirSync(path.join(out, 'weather'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'weather', 'app.py'), 'my own app\n');
+    const before = snapshotTree(out);
+    const r = cli(['--intent', 'examples/weather.yaml', '--out', out]);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /already exist[\s\S]*weather\/app\.py[\s\S]*conflictPolicy/);
+    assert.deepEqual(snapshotTree(out), before);
+  });
+
+  it('rejects missing arguments with usage', () => {
+    const r = cli(['--out', work]);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /--intent FILE or --intent-text TEXT is required/);
+  });
+
+  it('never prints the API key it reads from CODE_SYNTHESIS_API_KEY', () => {
+    const key = 'sk-cli-secret-abcdef0123456789';
+    const r = cli(
+      [
+        '--intent',
+        'examples/weather.yaml',
+        '--out',
+        path.join(work, 'o'),
+        '--provider',
+        'openAICompatible',
+        '--endpoint',
+        'https://127.0.0.1:9/v1',
+        '--deployment',
+        'm',
+        '--timeout-seconds',
+        '5',
+        '--verbose',
+      ],
+      { CODE_SYNTHESIS_API_KEY: key },
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.out, /127\.0\.0\.1/);
+    assert.ok(!r.out.includes(key), r.out);
+  });
+});
