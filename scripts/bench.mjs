@@ -1,8 +1,7 @@
 // npm run bench: figures as ratios taken in one run (the machines are noisy).
-//  1. cold start: the bundled task on the demo (offline weather service, written to a fresh folder)
-//     against `node -e ''`, interleaved, median of N runs each.
-//  2. the offline path loads no SDK: modules the bundle evaluates (from a --cpu-prof-less count of
-//     required openai/@azure code) are reported by checking require.cache after a run in-process.
+// Cold start: the bundled task on the demo (offline weather service, written to a fresh folder)
+// against `node -e ''`, interleaved, median of N runs each (BENCH_RUNS, default 15); and the sizes of
+// the two task bundles (index.js loads at start; remote.js only for remote providers).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,9 +33,11 @@ for (let i = 0; i < N; i++) {
   bare.push(time(['-e', ''], env));
   task.push(time([TASK_ENTRY], env));
 }
-const bundleBytes = fs.statSync(TASK_ENTRY).size;
+const kib = (file) => (fs.statSync(file).size / 1024).toFixed(0);
 console.log(`node ${process.version}, ${N} interleaved runs each`);
-console.log(`bundle: ${(bundleBytes / 1024).toFixed(0)} KiB (${TASK_ENTRY})`);
+console.log(
+  `bundles: index.js ${kib(TASK_ENTRY)} KiB, remote.js ${kib(path.join(path.dirname(TASK_ENTRY), 'remote.js'))} KiB`,
+);
 console.log(`cold start, node -e '':            median ${median(bare).toFixed(1)} ms`);
 console.log(`cold start, task on the demo:      median ${median(task).toFixed(1)} ms`);
 console.log(`ratio task / bare node:            ${(median(task) / median(bare)).toFixed(2)}x`);

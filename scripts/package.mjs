@@ -67,13 +67,13 @@ export function checkVsix(entries, manifest) {
   if (!entries.has('extension.vsixmanifest')) problems.push('extension.vsixmanifest is missing');
   for (const folder of taskFolders(manifest)) {
     const inside = names.filter((n) => n.startsWith(`${folder}/`));
-    for (const file of ['task.json', 'index.js']) {
+    for (const file of ['task.json', 'index.js', 'remote.js']) {
       if (!entries.has(`${folder}/${file}`)) problems.push(`${folder}/${file} is missing`);
     }
     const modules = inside.filter((n) => n.split('/').includes('node_modules'));
     if (modules.length > 0)
       problems.push(
-        `${folder} contains node_modules (${modules.length} files, e.g. ${modules[0]}): the task must ship as one bundle`,
+        `${folder} contains node_modules (${modules.length} files, e.g. ${modules[0]}): the task must ship as bundles`,
       );
     const maps = inside.filter((n) => n.endsWith('.map'));
     if (maps.length > 0) problems.push(`${folder} contains source maps: ${maps.join(', ')}`);

@@ -130,7 +130,7 @@ describe('scripts/package.mjs', function () {
     const inTask = [...entries.keys()].filter((n) => n.startsWith(`${TASK_FOLDER}/`)).sort();
     assert.deepEqual(
       inTask,
-      ['icon.png', 'index.js', 'task.json'].map((f) => `${TASK_FOLDER}/${f}`),
+      ['icon.png', 'index.js', 'remote.js', 'task.json'].map((f) => `${TASK_FOLDER}/${f}`),
     );
     assert.ok(
       entries
@@ -171,7 +171,7 @@ describe('scripts/package.mjs', function () {
     assert.deepEqual(pkg.checkVsix(good, manifest), []);
     const withModules = new Map(good).set(`${TASK_FOLDER}/node_modules/q/q.js`, Buffer.from(''));
     assert.match(pkg.checkVsix(withModules, manifest).join('\n'), /contains node_modules/);
-    for (const file of ['task.json', 'index.js']) {
+    for (const file of ['task.json', 'index.js', 'remote.js']) {
       const without = new Map(good);
       without.delete(`${TASK_FOLDER}/${file}`);
       assert.deepEqual(pkg.checkVsix(without, manifest), [`${TASK_FOLDER}/${file} is missing`]);
@@ -194,8 +194,13 @@ describe('scripts/bundle.mjs checks', () => {
   const CLI = 'tasks/CodeSynthesis/src/cli.ts';
   const TASK_LIB = 'node_modules/azure-pipelines-task-lib/task.js';
 
-  /** A metafile: edges 'a>b' (static) or 'a~>b' (dynamic import); outputs list their inputs. */
+  const REMOTE = 'tasks/CodeSynthesis/src/adapters/model/connect.ts';
+  /**
+   * A metafile: edges 'a>b' (static) or 'a~>b' (dynamic import); outputs list their inputs. The remote.js
+   * bundle (REMOTE) is added with an SDK unless the outputs name it.
+   */
   function metafile(edges: string[], outputs: Record<string, string[]>): Metafile {
+    outputs = { [REMOTE]: ['node_modules/openai/index.mjs'], ...outputs };
     const inputs: Metafile['inputs'] = {};
     for (const edge of edges) {
       const [from, to] = edge.split(/~?>/) as [string, string];
@@ -207,7 +212,11 @@ describe('scripts/bundle.mjs checks', () => {
     }
     const outs: Metafile['outputs'] = {};
     for (const [entry, files] of Object.entries(outputs)) {
-      outs[entry === TASK ? 'dist/tasks/CodeSynthesis/index.js' : 'dist/cli.js'] = {
+      const out = {
+        [TASK]: 'dist/tasks/CodeSynthesis/index.js',
+        [REMOTE]: 'dist/tasks/CodeSynthesis/remote.js',
+      }[entry];
+      outs[out ?? 'dist/cli.js'] = {
         entryPoint: entry,
         inputs: Object.fromEntries([entry, ...files].map((f) => [f, {}])),
       };
@@ -253,6 +262,17 @@ describe('scripts/bundle.mjs checks', () => {
       problems[0]!,
       /@azure\/identity.*loads at start-up.*Chain: tasks\/CodeSynthesis\/src\/index\.ts -> src\/compose\.ts -> node_modules\/@azure\/identity/,
     );
+  });
+
+  it('rejects task-lib in remote.js, and a build without remote.js', () => {
+    const withLib = metafile([`${TASK}>${TASK_LIB}`], { [TASK]: [TASK_LIB], [REMOTE]: [TASK_LIB] });
+    assert.match(
+      bundle.checkBundles(withLib, clean).join('\n'),
+      /remote\.js includes azure-pipelines-task-lib/,
+    );
+    const meta = metafile([`${TASK}>${TASK_LIB}`], { [TASK]: [TASK_LIB] });
+    delete meta.outputs['dist/tasks/CodeSynthesis/remote.js'];
+    assert.match(bundle.checkBundles(meta, clean).join('\n'), /no remote\.js bundle/);
   });
 
   it('rejects two copies of task-lib, or none', () => {

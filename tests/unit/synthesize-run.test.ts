@@ -145,6 +145,23 @@ describe('run', () => {
     assert.match(host.summary ?? '', /weather\/app\.py/);
   });
 
+  it('counts only created and overwritten files in filesWritten', async () => {
+    const host = new FakeHost({ ...INPUTS, conflictPolicy: 'skip' });
+    const tree = new MemoryTree(
+      new Map([
+        ['same.txt', 'x'],
+        ['mine.txt', 'mine'],
+      ]),
+    );
+    const model = new FakeModel(filesReply({ 'same.txt': 'x', 'mine.txt': 'theirs', 'new.txt': 'y' }));
+    await run(host, async (settings, h) => ports(model, tree, h as FakeHost));
+    assert.equal(host.outputs[OUTPUTS.filesWritten], '1');
+    assert.equal(
+      host.result?.message,
+      'Wrote 1 file(s) to /work/out; 1 already identical; 1 skipped (existing).',
+    );
+  });
+
   it('turns a typed error into a failed result naming the input', async () => {
     const host = new FakeHost({ ...INPUTS, maxFiles: 'lots' });
     await run(host, async () => assert.fail('compose must not run'));

@@ -2,7 +2,7 @@
  * The one place that turns the outcome into a task result: typed errors become one clear message.
  */
 import { INPUTS, OUTPUTS, type InputName } from './core/contract';
-import { SynthesisError } from './core/errors';
+import { isSynthesisError } from './core/errors';
 import type { PipelineHost } from './core/ports';
 import { parseSettings, type RawInputs } from './core/settings';
 import { renderSummary } from './core/summary';
@@ -30,7 +30,14 @@ export async function run(host: PipelineHost, compose: Composer): Promise<Synthe
     const settings = parseSettings(readInputs(host));
     const result = await synthesize(settings, await compose(settings, host));
     publish(host, result);
-    host.setResult(true, `Wrote ${result.manifest.files.length} file(s) to ${result.outputDirectory}.`);
+    const { written, unchanged, skipped } = counts(result);
+    host.setResult(
+      true,
+      `Wrote ${written} file(s) to ${result.outputDirectory}` +
+        (unchanged ? `; ${unchanged} already identical` : '') +
+        (skipped ? `; ${skipped} skipped (existing)` : '') +
+        '.',
+    );
     return result;
   } catch (err) {
     host.setResult(false, describeError(err, host));
@@ -38,9 +45,19 @@ export async function run(host: PipelineHost, compose: Composer): Promise<Synthe
   }
 }
 
+/** Files created or overwritten, already identical, and skipped. */
+function counts(result: SynthesisResult): { written: number; unchanged: number; skipped: number } {
+  const unchanged = result.manifest.files.filter((f) => f.action === 'unchanged').length;
+  return {
+    written: result.manifest.files.length - unchanged,
+    unchanged,
+    skipped: result.manifest.skipped.length,
+  };
+}
+
 function publish(host: PipelineHost, result: SynthesisResult): void {
   const { manifest } = result;
-  host.setOutput(OUTPUTS.filesWritten, String(manifest.files.length));
+  host.setOutput(OUTPUTS.filesWritten, String(counts(result).written));
   host.setOutput(OUTPUTS.manifestPath, result.manifestPath);
   host.setOutput(OUTPUTS.outputDirectory, result.outputDirectory);
   host.setOutput(OUTPUTS.serviceName, manifest.intent.serviceName ?? '');
@@ -62,7 +79,7 @@ function publish(host: PipelineHost, result: SynthesisResult): void {
 
 /** The user-facing message for any error; details and stacks go to debug output only. */
 export function describeError(err: unknown, host: PipelineHost): string {
-  if (err instanceof SynthesisError) {
+  if (isSynthesisError(err)) {
     if (err.cause) host.debug(`Cause: ${String((err.cause as Error).stack ?? err.cause)}`);
     return err.describe();
   }

@@ -3,6 +3,9 @@
  * run.ts is the only place that turns them into a task result.
  */
 
+/** Marks our errors across bundles: the remote-provider code ships as a second bundle with its own class copies. */
+const BRAND = Symbol.for('code-synthesis.SynthesisError');
+
 /** Base class: `subject` is the input or resource at fault, `hint` says what to do. */
 export class SynthesisError extends Error {
   constructor(
@@ -13,12 +16,18 @@ export class SynthesisError extends Error {
   ) {
     super(message, options);
     this.name = new.target.name;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
   /** The one-line text shown to the user. */
   describe(): string {
     return this.hint ? `${this.message} ${this.hint}` : this.message;
   }
+}
+
+/** True for a SynthesisError from any bundle of this task (instanceof only sees this bundle's class). */
+export function isSynthesisError(value: unknown): value is SynthesisError {
+  return value instanceof SynthesisError || (typeof value === 'object' && value !== null && BRAND in value);
 }
 
 /** A task input has a missing or invalid value. */

@@ -45,7 +45,7 @@ export function readJobContext(host: PipelineHost, systemVssToken?: string): Job
     throw new CredentialError(
       `Workload identity federation needs the pipeline variables ${missing.join(', ')}, which are not set.`,
       'azureSubscription',
-      'Run the task in an Azure Pipelines job (the agent sets them); for System.AccessToken, do not disable "Allow scripts to access the OAuth token" restrictions for this job.',
+      'Run the task in an Azure Pipelines job: the agent sets them, and passes the job token on the SystemVssConnection endpoint.',
     );
   }
   host.setSecret(context.accessToken!);
