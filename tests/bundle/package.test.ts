@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from '../support/repo';
 
 interface Manifest {
   id: string;
@@ -35,17 +36,7 @@ interface BundleScript {
   dynamicLoads(code: string): string[];
 }
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
-
-const ROOT = repoRoot();
+const ROOT = REPO_ROOT;
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'vss-extension.json'), 'utf8')) as Manifest;
 const TASK_FOLDER = manifest.contributions[0]!.properties.name;
 // tsc compiles this file to CommonJS and turns import() into require(), which cannot load an ES module

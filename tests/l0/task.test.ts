@@ -8,10 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
 import { OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
+import { REPO_ROOT } from '../support/repo';
 import { snapshotTree } from '../support/tree-snapshot';
 import type { L0Spec } from './mock-run';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+const ROOT = REPO_ROOT;
 const TASK_JSON = path.join(ROOT, 'tasks', 'CodeSynthesis', 'task.json');
 const WEATHER = fs.readFileSync(path.join(ROOT, 'examples', 'weather.yaml'), 'utf8');
 

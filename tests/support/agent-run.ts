@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { REPO_ROOT } from './repo';
 
 export interface EndpointSpec {
   scheme: string;
@@ -43,9 +44,8 @@ interface AgentEnv {
   vsoCommands(stdout: string): VsoCommand[];
 }
 
-const REPO = path.resolve(__dirname, '..', '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-export const agent = require(path.join(REPO, 'scripts', 'agent-env.cjs')) as AgentEnv;
+export const agent = require(path.join(REPO_ROOT, 'scripts', 'agent-env.cjs')) as AgentEnv;
 
 /** The task result and the output variables a run set. */
 export function outcome(run: TaskRun): {

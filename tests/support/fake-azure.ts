@@ -85,11 +85,13 @@ export interface FakeProxy {
 /**
  * An authenticating HTTP CONNECT proxy, like a corporate one. Every tunnel goes to `target`
  * whatever host it names (so real Azure host names reach the fakes). With `credentials`, requests
- * without the right Proxy-Authorization get 407.
+ * without the right Proxy-Authorization get 407. Hosts for which `options.unknownHost` is true get
+ * 502 Bad Gateway, as a proxy answers when the name of a CONNECT does not resolve.
  */
 export async function startFakeProxy(
   target: { port: number },
   credentials?: { username: string; password: string },
+  options: { unknownHost?: (host: string) => boolean } = {},
 ): Promise<FakeProxy> {
   const tunnels: string[] = [];
   const authorizations: string[] = [];
@@ -113,6 +115,12 @@ export async function startFakeProxy(
       return;
     }
     tunnels.push(req.url ?? '');
+    if (options.unknownHost?.((req.url ?? '').replace(/:\d+$/, ''))) {
+      client.end(
+        'HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n\r\nDNS lookup failed for host',
+      );
+      return;
+    }
     const upstream = net.connect(target.port, '127.0.0.1', () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) upstream.write(head);

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv-draft-04';
 import { DEFAULTS, INPUTS, OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
+import { REPO_ROOT } from '../support/repo';
 
 interface TaskInput {
   name: string;
@@ -37,17 +38,7 @@ interface TaskJson {
   execution: Record<string, { target: string; argumentFormat?: string }>;
 }
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
-
-const ROOT = repoRoot();
+const ROOT = REPO_ROOT;
 const TASK_JSON = path.join(ROOT, 'tasks', 'CodeSynthesis', 'task.json');
 const SCHEMA = path.resolve(ROOT, '..', 'shared', 'schemas', 'task.schema.json');
 const readJson = (file: string): unknown => JSON.parse(fs.readFileSync(file, 'utf8'));
