@@ -87,7 +87,7 @@ export interface IssuedToken {
   objectId: string;
   tenantId: string;
   scope: string;
-  grant: 'secret' | 'certificate' | 'assertion';
+  grant: 'secret' | 'certificate' | 'assertion' | 'managedIdentity';
 }
 
 export interface FakeEntraId {

@@ -48,6 +48,8 @@ export interface SignInContext {
   cloud: string;
   authorityHost: string;
   expectedSubject?: string;
+  /** WorkloadIdentityFederation: the issuer of the pipeline's OIDC token, which the federated credential must name. */
+  expectedIssuer?: string;
 }
 
 /**
@@ -134,6 +136,11 @@ export function createCredential(
         async () => {
           const token = await getOidcToken();
           deps.setSecret(token);
+          // The federated credential must match the token's issuer and subject exactly; the subject
+          // also carries the connection's name, which the agent does not pass to the task.
+          const claims = oidcClaims(token);
+          if (claims.sub) ctx.expectedSubject = claims.sub;
+          if (claims.iss) ctx.expectedIssuer = claims.iss;
           return token;
         },
         options,
@@ -233,7 +240,7 @@ function aadstsCause(code: number, ctx: SignInContext): { message: string; hint:
       return {
         message: `No federated credential of app '${ctx.clientId}' matches the pipeline's token for ${conn} (AADSTS${code}).`,
         hint: ctx.expectedSubject
-          ? `Add a federated credential to the app with issuer https://vstoken.dev.azure.com/<organization id> and subject '${ctx.expectedSubject}', or convert the connection again in ${edit}.`
+          ? `Add a federated credential to the app with issuer ${ctx.expectedIssuer ?? 'https://vstoken.dev.azure.com/<organization id>'} and subject '${ctx.expectedSubject}', or convert the connection again in ${edit}.`
           : `Check the issuer and subject of the app's federated credential match the connection's (shown in ${edit} > the connection > Edit).`,
       };
     case 700027:
@@ -285,10 +292,13 @@ export function explainSignInFailure(err: unknown, ctx: SignInContext): Credenti
   const network = describeNetworkFailure(err, `Entra ID (${hostOf(ctx.authorityHost)})`);
   if (network) return new CredentialError(network.message, network.subject, network.hint, { cause: err });
   if (ctx.scheme === 'ManagedServiceIdentity') {
+    const which = ctx.clientId
+      ? `the user-assigned managed identity with client ID '${ctx.clientId}'`
+      : 'the system-assigned managed identity';
     return new CredentialError(
-      `No managed identity token for service connection '${ctx.connection}'.`,
+      `No managed identity token for service connection '${ctx.connection}' (${which} of the agent's machine).`,
       ctx.connection,
-      'Managed identity connections work only on agents running in Azure with that identity assigned; use a service principal or workload identity federation connection on other agents.',
+      `Managed identity connections work only on agents running in Azure with that identity assigned (the VM, scale set or App Service > Identity${ctx.clientId ? ' > User assigned; or correct the client ID in the connection' : ''}); use a service principal or workload identity federation connection on other agents.`,
       { cause: err },
     );
   }
@@ -298,6 +308,28 @@ export function explainSignInFailure(err: unknown, ctx: SignInContext): Credenti
     `Check the connection in Project settings > Service connections (Verify), and that the agent can reach ${hostOf(ctx.authorityHost)}.`,
     { cause: err },
   );
+}
+
+/**
+ * The issuer and subject claims of the Azure DevOps OIDC token (a JWT; its signature is Entra ID's to
+ * check, not ours). Only values that look like an issuer URL or a subject are kept: they are printed.
+ */
+export function oidcClaims(token: string): { iss?: string; sub?: string } {
+  const payload = token.split('.')[1];
+  if (!payload) return {};
+  let claims: unknown;
+  try {
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return {};
+  }
+  if (typeof claims !== 'object' || claims === null) return {};
+  const { iss, sub } = claims as { iss?: unknown; sub?: unknown };
+  const printable = (v: unknown): v is string => typeof v === 'string' && /^[\x21-\x7e]{1,300}$/.test(v);
+  return {
+    ...(printable(iss) && /^https:\/\//.test(iss) ? { iss } : {}),
+    ...(printable(sub) ? { sub } : {}),
+  };
 }
 
 /** The error's message and its causes' messages, for pattern matching only. */

@@ -168,6 +168,15 @@ export function explainKeyVaultFailure(err: unknown, ctx: VaultContext): Credent
     );
   }
   const network = describeNetworkFailure(err, `${vault} (${ctx.host})`);
+  if (network && net === 'EPROXYREFUSED') {
+    // Behind a proxy the proxy resolves the name: an unknown vault comes back as a refused tunnel (502/503).
+    return new CredentialError(
+      network.message,
+      INPUTS.keyVaultName,
+      `Check '${INPUTS.keyVaultName}' (the vault's name only, not its URL): a proxy refuses the tunnel when ${ctx.host} does not resolve. If the name is right, ask the proxy's administrators to allow ${ctx.host}, or add it to the agent's .proxybypass list.`,
+      { cause: err },
+    );
+  }
   if (network) return new CredentialError(network.message, network.subject, network.hint, { cause: err });
   return new CredentialError(
     `${vault} failed to return ${secret}${status ? ` (HTTP ${status}${code ? `, ${code}` : ''})` : code ? ` (${code})` : ''}.`,

@@ -28,6 +28,7 @@ import {
   describeFailure,
   filteredCategories,
   formatWait,
+  isPermanentConnectionFailure,
   isResponseFormatUnsupported,
   type CallContext,
   type Failure,
@@ -71,6 +72,9 @@ export interface ChatSpec {
 /** What one SDK call saw, filled in by the watching fetch. */
 interface CallState {
   attempts: number;
+  /** Aborted when a connection failure cannot be cured by retrying, so the SDK stops at once. */
+  stop: AbortController;
+  permanent?: { cause: unknown };
   lastError?: { body: unknown; text?: string };
   stoppedRetry?: StoppedRetry;
 }
@@ -130,14 +134,15 @@ export async function completeChat(
   const sdk = await import('openai');
 
   const send = async (structured: boolean): Promise<{ data: ChatCompletion } | { failure: Failure }> => {
-    const state: CallState = { attempts: 0 };
+    const state: CallState = { attempts: 0, stop: new AbortController() };
+    const sendSignal = AbortSignal.any([callSignal, state.stop.signal]);
     try {
       const client = spec.createClient(sdk, watchResponses(spec, state, deadline));
       const data = await untilAborted(
         client.chat.completions.create(chatParams(request, ctx.deployment, structured), {
-          signal: callSignal,
+          signal: sendSignal,
         }),
-        callSignal,
+        sendSignal,
       );
       return { data };
     } catch (err) {
@@ -226,6 +231,12 @@ function watchResponses(spec: ChatSpec, state: CallState, deadline: number): Fet
     try {
       response = await spec.fetch(input, init);
     } catch (err) {
+      if (isPermanentConnectionFailure(err)) {
+        // The SDK retries every connection error; aborting its signal is the only way to stop it.
+        state.permanent = { cause: err };
+        state.stop.abort();
+        throw err;
+      }
       if (mayRetry && !init?.signal?.aborted)
         logger.info(`Could not connect to ${ctx.endpointHost}; retrying (${retryNote}).`);
       throw err;
@@ -295,6 +306,7 @@ function classify(
   secret: string | undefined,
 ): Failure {
   if (run.aborted) return { kind: 'cancelled' };
+  if (state.permanent) return { kind: 'connection', cause: state.permanent.cause };
   if (budget.aborted) return { kind: 'timeout' };
   const typed = findTyped(err);
   if (typed) return { kind: 'typed', error: typed };

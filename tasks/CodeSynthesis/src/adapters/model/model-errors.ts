@@ -101,6 +101,16 @@ export function describeFailure(failure: Failure, ctx: CallContext): SynthesisEr
 }
 
 /**
+ * True when a connection failure cannot go away by retrying: the proxy asked for credentials (407) or
+ * the TLS certificate is not trusted. The client then stops at once instead of spending the time
+ * budget on retries (and reporting a timeout instead of the cause).
+ */
+export function isPermanentConnectionFailure(err: unknown): boolean {
+  const code = errorCode(err);
+  return (code !== undefined && CERT_CODES.has(code)) || /Proxy response \(407\)/i.test(messages(err));
+}
+
+/**
  * True when an OpenAI-compatible endpoint refused the request because it does not support
  * `response_format` / json_schema (then the client asks once more without it).
  */

@@ -54,9 +54,29 @@ function quietly<T>(read: () => T): T {
   }
 }
 
+/** PEM armor lines ("-----BEGIN PRIVATE KEY-----"): not secret, and masking them would hide them in every message. */
+const PEM_ARMOR = /^-----(BEGIN|END) [A-Z0-9 ]+-----$/;
+
+/**
+ * Register a value with the agent as a secret. task-lib's setSecret throws on a value with line breaks
+ * ("Secrets cannot contain multiple lines", unless SYSTEM_UNSAFEALLOWMULTILINESECRET is set), and a
+ * certificate connection's PEM has many: register each line instead, as the agent does for multi-line
+ * secret variables. PEM armor and very short lines (a base64 tail such as "==") are left out.
+ */
+function maskSecret(value: string): void {
+  if (!/[\r\n]/.test(value)) {
+    tl.setSecret(value);
+    return;
+  }
+  for (const line of value.split(/\r\n|\r|\n/)) {
+    const text = line.trim();
+    if (text.length >= 8 && !PEM_ARMOR.test(text)) tl.setSecret(text);
+  }
+}
+
 function readSecret(name: string, read: () => string | undefined): string | undefined {
   const value = quietly(read);
-  if (value) tl.setSecret(value);
+  if (value) maskSecret(value);
   tl.debug(`${name}=${value ? '***' : ''}`);
   return value;
 }
@@ -86,7 +106,7 @@ export function createTaskLibHost(): PipelineHost {
       const parameters = auth.parameters ?? {};
       for (const key of ['serviceprincipalkey', 'servicePrincipalCertificate', 'certificate']) {
         const value = parameters[key];
-        if (value) tl.setSecret(value);
+        if (value) maskSecret(value);
       }
       const data: Record<string, string> = {};
       for (const key of ENDPOINT_DATA_KEYS) {
@@ -96,7 +116,7 @@ export function createTaskLibHost(): PipelineHost {
       const url = tl.getEndpointUrl(id, true);
       return { id, scheme: auth.scheme ?? '', auth: parameters, data, ...(url ? { url } : {}) };
     },
-    setSecret: (value: string) => tl.setSecret(value),
+    setSecret: (value: string) => maskSecret(value),
     setOutput: (name: OutputName, value: string) => tl.setVariable(name, value, false, true),
     publishSummary(markdown: string) {
       const dir = tl.getVariable('Agent.TempDirectory') || process.env.RUNNER_TEMP || os.tmpdir();
@@ -107,7 +127,7 @@ export function createTaskLibHost(): PipelineHost {
     proxy(url?: string): ProxySettings | undefined {
       const config = quietly(() => tl.getHttpProxyConfiguration(url));
       if (!config?.proxyUrl) return undefined;
-      if (config.proxyPassword) tl.setSecret(config.proxyPassword);
+      if (config.proxyPassword) maskSecret(config.proxyPassword);
       tl.debug(
         `Agent proxy: ${config.proxyUrl}${config.proxyUsername ? ' (with credentials)' : ''}; bypass: ${JSON.stringify(config.proxyBypassHosts ?? [])}`,
       );
@@ -121,7 +141,7 @@ export function createTaskLibHost(): PipelineHost {
     certificates(): CertSettings | undefined {
       const config = quietly(() => tl.getHttpCertConfiguration());
       if (!config) return undefined;
-      if (config.passphrase) tl.setSecret(config.passphrase);
+      if (config.passphrase) maskSecret(config.passphrase);
       const certs: CertSettings = {
         ...(config.caFile ? { caFile: config.caFile } : {}),
         ...(config.certFile ? { certFile: config.certFile } : {}),

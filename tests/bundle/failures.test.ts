@@ -1,0 +1,577 @@
+/**
+ * Every failure a user can meet, through the built bundle run as the agent runs it (inputs, endpoints
+ * and variables in the environment; the agent's proxy and CA where Azure hosts are involved). Each case
+ * asserts: the task failed; the message names the resource or input at fault and what to do; the output
+ * directory is byte-for-byte unchanged; no secret was printed (only registered with ##vso[task.setsecret]).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fakeAzureDevOps, fakeOidcToken } from '../fake-servers/azure-devops';
+import { AADSTS, fakeEntraId, makeAppCertificate, type FakeEntraId } from '../fake-servers/entra-id';
+import { fakeKeyVault } from '../fake-servers/key-vault';
+import {
+  azureAnswers,
+  completion,
+  fakeOpenAI,
+  type FakeAnswer,
+  type FakeOpenAI,
+  type FakeOpenAIOptions,
+} from '../fake-servers/azure-openai';
+import { agent, outcome, visibleOutput, type EndpointSpec, type TaskRunOptions } from '../support/agent-run';
+import { startFakeAzure, startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
+import { snapshotTree } from '../support/tree-snapshot';
+
+const TENANT = '11111111-2222-3333-4444-555555555555';
+const OTHER_TENANT = '99999999-8888-7777-6666-555555555555';
+const APP = {
+  clientId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+  objectId: 'ffffffff-0000-1111-2222-333333333333',
+  secret: 'sp-secret~Value.123',
+};
+const WIF_APP = 'bbbbbbbb-cccc-dddd-eeee-ffffffffffff';
+/** An app whose federated credential was made for another connection name. */
+const WIF_STALE_APP = 'cccccccc-dddd-eeee-ffff-000000000000';
+const SUBJECT = 'sc://contoso/web/prod-arm';
+const OIDC = fakeOidcToken(SUBJECT, 1);
+const API_KEY = 'aoai-key-5f4dcc3b5aa765d61d8327deb882cf99';
+const OLD_KEY = 'aoai-key-0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0l';
+const WRONG_SP_SECRET = 'sp-secret~Wrong.456';
+const PROXY_USER = { username: 'corp\\builder', password: 'proxy-P@ss' };
+const WRONG_PROXY_PASSWORD = 'proxy-Wr0ng!';
+const COGNITIVE = 'https://cognitiveservices.azure.com/.default';
+const HOST = 'my-resource.openai.azure.com';
+
+const CONN = {
+  sp: '0f5e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b',
+  wrongSecret: '2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901',
+  wrongTenant: '3c4d5e6f-7081-4293-a4b5-c6d7e8f90a12',
+  wif: '1a2b3c4d-5e6f-4789-8abc-def012345678',
+  wifStale: '4d5e6f70-8192-43a4-b5c6-d7e8f90a1b23',
+  userPass: '5e6f7081-92a3-44b5-86d7-e8f90a1b2c34',
+  otherCert: '6f708192-a3b4-45c6-97e8-f90a1b2c3d46',
+} as const;
+/** A certificate (with its key) that is not registered on the app. */
+const OTHER_CERT = makeAppCertificate('not-the-app');
+/** The private key's base64 lines: secret, each one. */
+const KEY_LINES = OTHER_CERT.combinedPem
+  .split(/-----END PRIVATE KEY-----/)[0]!
+  .split('\n')
+  .filter((l) => l.length >= 8 && !l.startsWith('-----'));
+
+const sp = (auth: Record<string, string> = {}): EndpointSpec => ({
+  scheme: 'ServicePrincipal',
+  auth: {
+    tenantid: TENANT,
+    serviceprincipalid: APP.clientId,
+    serviceprincipalkey: APP.secret,
+    authenticationType: 'spnKey',
+    ...auth,
+  },
+  data: { environment: 'AzureCloud', subscriptionId: 'sub' },
+  url: 'https://management.azure.com/',
+});
+const wif = (clientId: string): EndpointSpec => ({
+  scheme: 'WorkloadIdentityFederation',
+  auth: { tenantid: TENANT, serviceprincipalid: clientId },
+  data: { environment: 'AzureCloud' },
+});
+const ENDPOINTS: Record<string, EndpointSpec> = {
+  [CONN.sp]: sp(),
+  [CONN.wrongSecret]: sp({ serviceprincipalkey: WRONG_SP_SECRET }),
+  [CONN.wrongTenant]: sp({ tenantid: OTHER_TENANT }),
+  [CONN.wif]: wif(WIF_APP),
+  [CONN.wifStale]: wif(WIF_STALE_APP),
+  [CONN.userPass]: { scheme: 'UsernamePassword', auth: { username: 'me', password: 'pw' } },
+  [CONN.otherCert]: sp({
+    serviceprincipalkey: '',
+    authenticationType: 'spnCertificate',
+    servicePrincipalCertificate: OTHER_CERT.combinedPem,
+  }),
+  SystemVssConnection: {
+    scheme: 'OAuth',
+    auth: { AccessToken: 'job-access-token' },
+    url: 'https://dev.azure.com/contoso/',
+  },
+};
+const JOB_VARIABLES = {
+  'System.CollectionUri': 'https://dev.azure.com/contoso/',
+  'System.TeamProjectId': 'proj-guid',
+  'System.TeamProject': 'web',
+  'System.HostType': 'build',
+  'System.PlanId': 'plan-guid',
+  'System.JobId': 'job-guid',
+};
+/** Secrets that must never be printed (besides ##vso[task.setsecret] lines). */
+const SECRETS = [
+  API_KEY,
+  OLD_KEY,
+  APP.secret,
+  WRONG_SP_SECRET,
+  PROXY_USER.password,
+  WRONG_PROXY_PASSWORD,
+  OIDC,
+  ...KEY_LINES,
+];
+
+/** One failure: how to run it and what the message must say. */
+interface FailureCase {
+  name: string;
+  /** Inputs over the defaults (azureOpenAI, Key Vault 'kv-ci' via service connection CONN.sp). */
+  inputs?: Record<string, string>;
+  /** Run without the proxy (the agent has none). */
+  direct?: boolean;
+  /** Variables over the agent's defaults. */
+  variables?: Record<string, string>;
+  proxyPassword?: string;
+  /** Options for this case's fake Azure OpenAI. */
+  openai?: FakeOpenAIOptions;
+  /** Scripted Azure OpenAI answers. */
+  answers?: FakeAnswer[];
+  /** Every token request fails with this Entra error. */
+  entraFails?: () => ReturnType<(typeof AADSTS)['expiredSecret']>;
+  /** Every pattern must be found in the failure message. */
+  says: Array<string | RegExp>;
+  /** Patterns that must not be in the message. */
+  saysNot?: Array<string | RegExp>;
+}
+
+const apiKeyAuth = { authMode: 'apiKey', apiKey: API_KEY };
+
+const CASES: FailureCase[] = [
+  // Azure OpenAI
+  {
+    name: 'Azure OpenAI 401: the key in Key Vault is not a key of the resource',
+    inputs: { keyVaultName: 'kv-stale' },
+    says: [
+      `Azure OpenAI at ${HOST} rejected the API key (401)`,
+      "the Key Vault secret 'openai-api-key' in vault 'kv-stale'",
+      'Keys and Endpoint',
+      "'endpoint'",
+    ],
+  },
+  {
+    name: 'Azure OpenAI 401 with Entra ID: the identity has no role on the resource',
+    inputs: { authMode: 'entraId' },
+    openai: { bearerTokens: [] },
+    says: [
+      `Azure OpenAI at ${HOST} rejected the Entra ID token`,
+      'PermissionDenied',
+      "'Cognitive Services OpenAI User' role",
+    ],
+  },
+  {
+    name: 'Azure OpenAI 403: key-based authentication is disabled',
+    inputs: apiKeyAuth,
+    answers: [azureAnswers.keyAuthDisabled()],
+    says: [`Azure OpenAI at ${HOST} has key-based authentication disabled (403`, "'authMode' to 'entraId'"],
+  },
+  {
+    name: 'Azure OpenAI 403: the resource firewall refuses the agent',
+    inputs: apiKeyAuth,
+    answers: [azureAnswers.firewall()],
+    says: [`Azure OpenAI at ${HOST} refused the connection because of its network rules (403)`, 'Networking'],
+  },
+  {
+    name: 'Azure OpenAI 404 DeploymentNotFound',
+    inputs: { ...apiKeyAuth, deployment: 'gpt-4o-typo' },
+    says: [
+      `Azure OpenAI at ${HOST} has no deployment named 'gpt-4o-typo' (404 DeploymentNotFound)`,
+      "Set 'deployment'",
+    ],
+  },
+  {
+    name: 'Azure OpenAI: unsupported api-version',
+    inputs: { ...apiKeyAuth, apiVersion: '2023-01-01' },
+    says: [
+      `Azure OpenAI at ${HOST} does not accept api-version '2023-01-01' for deployment 'gpt-4o'`,
+      "Set 'apiVersion'",
+      '2024-10-21',
+    ],
+  },
+  {
+    name: 'Azure OpenAI 400 content_filter (ResponsibleAIPolicyViolation) on the prompt',
+    inputs: apiKeyAuth,
+    answers: [
+      azureAnswers.contentFilter({
+        hate: { filtered: false, severity: 'safe' },
+        violence: { filtered: true, severity: 'medium' },
+        jailbreak: { filtered: true, detected: true },
+      }),
+    ],
+    says: [
+      "Azure OpenAI's content filter blocked the prompt (categories: violence (medium), jailbreak)",
+      'Nothing was written',
+      "deployment 'gpt-4o'",
+    ],
+    saysNot: ['hate'],
+  },
+  {
+    name: "Azure OpenAI content filter on the model's answer (finish_reason content_filter)",
+    inputs: apiKeyAuth,
+    answers: [
+      completion(null, {
+        finishReason: 'content_filter',
+        filter: { self_harm: { filtered: true, severity: 'high' } },
+      }),
+    ],
+    says: ["content filter blocked the model's answer (categories: self_harm (high))", 'Nothing was written'],
+  },
+  {
+    name: 'Azure OpenAI 400 context_length_exceeded',
+    inputs: apiKeyAuth,
+    answers: [azureAnswers.contextLengthExceeded(128000, 131000, 4096)],
+    says: [
+      "The request is too long for deployment 'gpt-4o': it needs 135096 tokens (131000 in the prompt, 4096 reserved for the answer), the model's limit is 128000",
+      "'maxOutputTokens'",
+    ],
+  },
+  {
+    name: 'Azure OpenAI reply cut off at the token limit (finish_reason length)',
+    inputs: { ...apiKeyAuth, maxOutputTokens: '256' },
+    answers: [
+      completion('{"files":[{"path":"svc/app.py","content":"import fla', {
+        finishReason: 'length',
+        completionTokens: 256,
+      }),
+    ],
+    says: [
+      'cut off at the output token limit (256 tokens)',
+      "Raise 'maxOutputTokens'",
+      'Nothing was written',
+    ],
+  },
+  {
+    name: 'Azure OpenAI empty reply with finish_reason length (a reasoning model spent the budget)',
+    inputs: { ...apiKeyAuth, maxOutputTokens: '100' },
+    answers: [completion('', { finishReason: 'length', completionTokens: 100 })],
+    says: ["empty answer (finish_reason 'length')", "Raise 'maxOutputTokens'"],
+  },
+  {
+    name: 'invalid structured output: malformed JSON',
+    inputs: apiKeyAuth,
+    answers: [completion('{"files": [{"path": "svc/app.py", "content": }]}')],
+    says: ['Model reply: the reply starts as JSON but is not valid JSON', 'Nothing was written'],
+  },
+  {
+    name: 'invalid structured output: JSON of the wrong shape',
+    inputs: apiKeyAuth,
+    answers: [completion(JSON.stringify({ files: [{ path: 'svc/app.py', content: 42 }, { name: 'x' }] }))],
+    says: [
+      'Model reply: the JSON does not match the schema',
+      'files[0].content is not a string',
+      'files[1].path is not a string',
+      'Nothing was written',
+    ],
+  },
+  {
+    name: 'Azure OpenAI 429 beyond the time budget',
+    inputs: { ...apiKeyAuth, timeoutSeconds: '5' },
+    answers: [azureAnswers.throttled(20000)],
+    says: [
+      `Azure OpenAI at ${HOST} is throttling requests (429); it asked to wait 20 s`,
+      "'timeoutSeconds' (5 s)",
+      "tokens-per-minute quota of deployment 'gpt-4o'",
+    ],
+  },
+  // Key Vault
+  {
+    name: 'Key Vault 403: access policy without Get on secrets',
+    inputs: { keyVaultName: 'kv-policy' },
+    says: [
+      `service connection '${CONN.sp}' (object id ${APP.objectId}) may not read secret 'openai-api-key' in Key Vault 'kv-policy'`,
+      'AccessDenied',
+      'access policy with Get on secrets',
+    ],
+  },
+  {
+    name: 'Key Vault 403: Azure RBAC without a role',
+    inputs: { keyVaultName: 'kv-rbac' },
+    says: [
+      `(object id ${APP.objectId}) may not read secret 'openai-api-key' in Key Vault 'kv-rbac'`,
+      'ForbiddenByRbac',
+      "'Key Vault Secrets User' role",
+    ],
+  },
+  {
+    name: 'Key Vault 404: no such secret',
+    inputs: { keyVaultName: 'kv-ci', apiKeySecretName: 'aoai-key' },
+    says: ["Secret 'aoai-key' was not found in Key Vault 'kv-ci'", "'apiKeySecretName'"],
+  },
+  {
+    name: 'Key Vault: the secret is disabled',
+    inputs: { keyVaultName: 'kv-ci', apiKeySecretName: 'retired-key' },
+    says: ["Secret 'retired-key' in Key Vault 'kv-ci' is disabled (SecretDisabled)", 'Enable the secret'],
+  },
+  {
+    name: 'Key Vault: the vault name does not resolve (no proxy)',
+    direct: true,
+    inputs: { keyVaultName: 'kv-typo' },
+    says: [
+      "Key Vault 'kv-typo' was not found in AzureCloud (kv-typo.vault.azure.net does not resolve)",
+      "'keyVaultName'",
+    ],
+  },
+  {
+    name: 'Key Vault: the vault name does not resolve at the proxy',
+    inputs: { keyVaultName: 'kv-unknown' },
+    says: ["Key Vault 'kv-unknown'", 'kv-unknown.vault.azure.net', "'keyVaultName'"],
+  },
+  {
+    name: "Key Vault: the vault's firewall refuses the agent (ForbiddenByFirewall)",
+    inputs: { keyVaultName: 'kv-firewall' },
+    says: [
+      "Key Vault 'kv-firewall' refused the agent's address (firewall, ForbiddenByFirewall)",
+      'Networking',
+    ],
+  },
+  {
+    name: 'Key Vault: private endpoint only (ForbiddenByConnection)',
+    inputs: { keyVaultName: 'kv-private' },
+    says: [
+      "Key Vault 'kv-private' does not accept public network access",
+      'ForbiddenByConnection',
+      'private endpoint',
+    ],
+  },
+  // Entra ID
+  {
+    name: 'Entra ID AADSTS7000222: the client secret expired',
+    entraFails: () => AADSTS.expiredSecret(APP.clientId),
+    says: [
+      `The client secret of service connection '${CONN.sp}' has expired (AADSTS7000222)`,
+      `new client secret for app '${APP.clientId}'`,
+    ],
+  },
+  {
+    name: 'Entra ID AADSTS7000215: the client secret is wrong',
+    inputs: { azureSubscription: CONN.wrongSecret },
+    says: [
+      `Entra ID rejected the client secret of service connection '${CONN.wrongSecret}' (AADSTS7000215`,
+      'value, not its ID',
+    ],
+  },
+  {
+    name: 'Entra ID AADSTS700027: the certificate is not registered on the app (its multi-line PEM masked line by line)',
+    inputs: { azureSubscription: CONN.otherCert },
+    says: [
+      `Entra ID rejected the certificate of service connection '${CONN.otherCert}' (AADSTS700027)`,
+      `not registered on app '${APP.clientId}'`,
+      'Certificates & secrets',
+    ],
+  },
+  {
+    name: 'Entra ID AADSTS90002: the tenant does not exist (Entra ID auth, no vault challenge)',
+    inputs: { azureSubscription: CONN.wrongTenant, authMode: 'entraId' },
+    says: [
+      `Tenant '${OTHER_TENANT}' of service connection '${CONN.wrongTenant}' was not found in AzureCloud (AADSTS90002)`,
+      'tenant ID',
+    ],
+  },
+  {
+    name: "Entra ID: the vault is in another tenant than the connection's",
+    inputs: { azureSubscription: CONN.wrongTenant },
+    says: [`tenant '${TENANT}'`, `service connection '${CONN.wrongTenant}' is for tenant '${OTHER_TENANT}'`],
+  },
+  {
+    name: 'Entra ID AADSTS700213: no federated credential matches the pipeline token',
+    inputs: { azureSubscription: CONN.wifStale },
+    variables: JOB_VARIABLES,
+    says: [
+      `No federated credential of app '${WIF_STALE_APP}' matches the pipeline's token`,
+      'AADSTS700213',
+      `subject '${SUBJECT}'`,
+      'issuer https://vstoken.dev.azure.com/org-id',
+    ],
+  },
+  // Service connection
+  {
+    name: 'service connection with an unsupported scheme',
+    inputs: { azureSubscription: CONN.userPass },
+    says: [
+      `Service connection '${CONN.userPass}' uses the authorization scheme 'UsernamePassword'`,
+      'ServicePrincipal, WorkloadIdentityFederation, ManagedServiceIdentity',
+    ],
+  },
+  {
+    name: 'workload identity federation without the System.* job variables',
+    inputs: { azureSubscription: CONN.wif },
+    variables: { 'System.TeamProject': 'web' },
+    says: [
+      'Workload identity federation needs the pipeline variables',
+      'System.CollectionUri',
+      'System.TeamProjectId',
+      'System.HostType',
+      'System.PlanId, System.JobId, which are not set',
+    ],
+    saysNot: ['System.JobId, System.AccessToken'],
+  },
+  // Proxy
+  {
+    name: 'proxy 407: wrong proxy password (Azure SDK path, Key Vault first)',
+    proxyPassword: WRONG_PROXY_PASSWORD,
+    says: [
+      "Cannot reach Key Vault 'kv-ci' (kv-ci.vault.azure.net)",
+      "rejected the agent's proxy credentials (HTTP 407)",
+      "agent's proxy configuration",
+    ],
+  },
+  {
+    name: 'proxy 407: wrong proxy password (model call with an API key; not retried until the time budget runs out)',
+    inputs: { ...apiKeyAuth, timeoutSeconds: '5' },
+    proxyPassword: WRONG_PROXY_PASSWORD,
+    says: [
+      `proxy refused to connect to ${HOST} (407 Proxy Authentication Required)`,
+      'proxy user name and password',
+    ],
+  },
+];
+
+describe('bundle: every failure fails the task with a specific message and writes nothing', function () {
+  this.timeout(30000);
+  let entra: FakeEntraId;
+  let openai: FakeOpenAI;
+  let server: FakeAzure;
+  let proxy: FakeProxy;
+  let caDir: string;
+  let caFile: string;
+  let work: string;
+  let out: string;
+
+  before(async function () {
+    if (!fs.existsSync(agent.TASK_ENTRY))
+      throw new Error(`${agent.TASK_ENTRY} is missing: run npm run build first`);
+    entra = fakeEntraId({
+      tenantId: TENANT,
+      apps: [
+        APP,
+        { clientId: WIF_APP, objectId: 'wif-oid', federated: { token: OIDC, subject: SUBJECT } },
+        {
+          clientId: WIF_STALE_APP,
+          federated: { token: fakeOidcToken('sc://contoso/web/old-name', 1), subject: SUBJECT },
+        },
+      ],
+    });
+    const vault = fakeKeyVault(entra, {
+      'kv-ci': {
+        secrets: { 'openai-api-key': API_KEY, 'retired-key': { value: OLD_KEY, enabled: false } },
+      },
+      'kv-stale': { secrets: { 'openai-api-key': OLD_KEY } },
+      'kv-policy': { secrets: { 'openai-api-key': API_KEY }, deny: 'accessPolicy' },
+      'kv-rbac': { secrets: { 'openai-api-key': API_KEY }, deny: 'rbac' },
+      'kv-firewall': { secrets: { 'openai-api-key': API_KEY }, deny: 'firewall' },
+      'kv-private': { secrets: { 'openai-api-key': API_KEY }, deny: 'privateLink' },
+    });
+    const devops = fakeAzureDevOps({
+      org: 'contoso',
+      project: 'web',
+      connectionName: 'prod-arm',
+      accessToken: 'job-access-token',
+      token: OIDC,
+    });
+    // Each case gets a fresh fake Azure OpenAI (its own options and answer queue) behind one route.
+    const openaiRoute = {
+      host: /\.openai\.azure\.com$/,
+      handle: (...args: Parameters<FakeOpenAI['route']['handle']>) => openai.route.handle(...args),
+    };
+    server = await startFakeAzure([openaiRoute, entra.route, vault.route, devops]);
+    // A corporate proxy answers 502 when the host of a CONNECT does not resolve; the fakes serve only these vaults.
+    proxy = await startFakeProxy(server, PROXY_USER, {
+      unknownHost: (host) => /^kv-(unknown|typo)\./.test(host),
+    });
+    caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-failures-ca-'));
+    caFile = path.join(caDir, 'corp-ca.pem');
+    fs.writeFileSync(caFile, server.caPem);
+  });
+  after(async () => {
+    await proxy?.close();
+    await server?.close();
+    if (caDir) fs.rmSync(caDir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-failures-'));
+    out = path.join(work, 's');
+    fs.mkdirSync(path.join(out, 'svc'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'README.md'), 'the repository\n');
+    fs.writeFileSync(path.join(out, 'svc', 'app.py'), 'print("mine")\n');
+  });
+  afterEach(() => {
+    entra.fail = undefined;
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  const defaults = (): Record<string, string> => ({
+    provider: 'azureOpenAI',
+    intent: 'service:\n  name: svc\n  language: python\n  framework: flask\n',
+    outputDirectory: out,
+    azureSubscription: CONN.sp,
+    keyVaultName: 'kv-ci',
+    endpoint: `https://${HOST}/`,
+    deployment: 'gpt-4o',
+    conflictPolicy: 'overwrite',
+  });
+
+  function options(c: FailureCase): TaskRunOptions {
+    const network: Record<string, string> = c.direct
+      ? {}
+      : {
+          'Agent.ProxyUrl': proxy.url,
+          'Agent.ProxyUsername': PROXY_USER.username,
+          'Agent.CAInfo': caFile,
+        };
+    return {
+      inputs: { ...defaults(), ...c.inputs },
+      endpoints: ENDPOINTS,
+      variables: { 'Agent.TempDirectory': work, 'Build.SourcesDirectory': out, ...network, ...c.variables },
+      secrets: c.direct ? {} : { 'Agent.ProxyPassword': c.proxyPassword ?? PROXY_USER.password },
+    };
+  }
+
+  for (const c of CASES) {
+    it(c.name, async () => {
+      openai = fakeOpenAI({
+        apiKeys: [API_KEY],
+        deployments: ['gpt-4o'],
+        bearerTokens: { includes: (t: string) => !!entra.lookup(t, COGNITIVE) },
+        host: /\.openai\.azure\.com$/,
+        ...c.openai,
+      });
+      if (c.answers) openai.enqueue(...c.answers);
+      if (c.entraFails) entra.fail = c.entraFails();
+      const before = snapshotTree(out);
+
+      const run = await agent.runTask(options(c));
+
+      const o = outcome(run);
+      const context = `\n--- message: ${o.message}\n--- stdout:\n${run.stdout}\n--- stderr:\n${run.stderr}`;
+      assert.equal(o.result, 'Failed', context);
+      const message = o.message ?? '';
+      for (const s of c.says) {
+        if (typeof s === 'string') assert.ok(message.includes(s), `the message lacks "${s}"${context}`);
+        else assert.match(message, s, context);
+      }
+      for (const s of c.saysNot ?? []) {
+        if (typeof s === 'string') assert.ok(!message.includes(s), `the message has "${s}"${context}`);
+        else assert.doesNotMatch(message, s, context);
+      }
+      assert.deepEqual(snapshotTree(out), before, 'the output directory changed');
+      if (c.answers) assert.equal(openai.chats.length, c.answers.length, 'every scripted answer was served');
+      assertNoSecretPrinted(run);
+    });
+  }
+});
+
+/**
+ * No secret in stdout/stderr except ##vso[task.setsecret] lines. task-lib echoes Agent.ProxyPassword
+ * as a debug line at import, before any task code runs; the agent masks it as the secret variable it is.
+ */
+function assertNoSecretPrinted(run: Awaited<ReturnType<typeof agent.runTask>>): void {
+  const lines = visibleOutput(run)
+    .split('\n')
+    .filter((l) => !l.startsWith('##vso[task.debug]Agent.ProxyPassword='));
+  for (const secret of SECRETS) {
+    const line = lines.find((l) => l.includes(secret));
+    assert.equal(line, undefined, `a secret was printed: ${line}`);
+  }
+}
