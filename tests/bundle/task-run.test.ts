@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
 import { fakeAzureDevOps, fakeOidcToken } from '../fake-servers/azure-devops';
-import { fakeEntraId, type FakeEntraId } from '../fake-servers/entra-id';
+import { fakeEntraId, makeAppCertificate, type FakeEntraId } from '../fake-servers/entra-id';
 import { fakeKeyVault, type FakeKeyVault } from '../fake-servers/key-vault';
 import { fakeOpenAI, type FakeOpenAI } from '../fake-servers/azure-openai';
 import { agent, outcome, visibleOutput, type TaskRunOptions } from '../support/agent-run';
@@ -24,6 +24,8 @@ const APP = {
   secret: 'sp-secret~Value.123',
 };
 const WIF_APP = 'bbbbbbbb-cccc-dddd-eeee-ffffffffffff';
+const CERT_APP = 'cccccccc-1111-2222-3333-444444444444';
+const CERT = makeAppCertificate();
 const CONN = '0f5e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
 const WIF_CONN = '1a2b3c4d-5e6f-4789-8abc-def012345678';
 const API_KEY = 'aoai-key-5f4dcc3b5aa765d61d8327deb882cf99';
@@ -49,6 +51,7 @@ describe('bundle: the packaged task run as the agent runs it', function () {
       tenantId: TENANT,
       apps: [
         APP,
+        { clientId: CERT_APP, objectId: 'cert-oid', certificatePem: CERT.certificatePem },
         {
           clientId: WIF_APP,
           objectId: 'wif-oid',
@@ -182,6 +185,32 @@ describe('bundle: the packaged task run as the agent runs it', function () {
       run.stdout.includes(`##vso[task.setsecret]${API_KEY}`),
       'the key is registered as a secret the moment it is read',
     );
+  });
+
+  it('keyVault with a certificate connection: signs in with the PEM, masks every line of its key', async () => {
+    const certConnection = {
+      scheme: 'ServicePrincipal',
+      auth: {
+        tenantid: TENANT,
+        serviceprincipalid: CERT_APP,
+        authenticationType: 'spnCertificate',
+        servicePrincipalCertificate: CERT.combinedPem,
+      },
+      data: { environment: 'AzureCloud' },
+    };
+    const { run } = await runOk({
+      inputs: azureInputs({ keyVaultName: 'kv-ci' }),
+      endpoints: { [CONN]: certConnection },
+      variables: behindProxy(),
+      secrets: proxySecret,
+    });
+    assert.ok(vault.reads.some((r) => r.caller.clientId === CERT_APP && r.caller.grant === 'certificate'));
+    const keyLines = CERT.combinedPem
+      .split('\n')
+      .filter((l) => l.length >= 8 && !l.startsWith('-----'))
+      .slice(0, 3);
+    for (const line of keyLines)
+      assert.ok(run.stdout.includes(`##vso[task.setsecret]${line}`), `not masked: ${line}`);
   });
 
   it('entraId: no key at all, a bearer token for the Cognitive Services scope', async () => {
