@@ -19,6 +19,7 @@ import { CredentialError, SynthesisError } from '../../core/errors';
 import type { ServiceConnection } from '../../core/ports';
 import { azureClientOptions, describeNetworkFailure, networkErrorCode, type Network } from '../net/network';
 import type { AzureCloud } from './cloud';
+import { chainText } from '../net/error-chain';
 
 /** Schemes an AzureRM connection may have; the values are as the agent gives them. */
 export const SUPPORTED_SCHEMES = [
@@ -203,7 +204,7 @@ class ExplainingCredential implements TokenCredential {
     } catch (err) {
       if (err instanceof Error && err.name === 'AbortError') throw err;
       const transport = this.sent.last;
-      if (transport !== undefined && !/AADSTS\d/.test(errorText(err)) && !networkErrorCode(err))
+      if (transport !== undefined && !/AADSTS\d/.test(chainText(err)) && !networkErrorCode(err))
         throw explainSignInFailure(transport, this.ctx);
       throw explainSignInFailure(err, this.ctx);
     }
@@ -266,7 +267,7 @@ export function explainSignInFailure(err: unknown, ctx: SignInContext): Credenti
   if (err instanceof CredentialError) return err;
   if (err instanceof SynthesisError)
     return new CredentialError(err.message, err.subject, err.hint, { cause: err });
-  const text = errorText(err);
+  const text = chainText(err);
   const aadsts = /AADSTS(\d{5,7})/.exec(text);
   if (aadsts) {
     const code = Number(aadsts[1]);
@@ -330,18 +331,6 @@ export function oidcClaims(token: string): { iss?: string; sub?: string } {
     ...(printable(iss) && /^https:\/\//.test(iss) ? { iss } : {}),
     ...(printable(sub) ? { sub } : {}),
   };
-}
-
-/** The error's message and its causes' messages, for pattern matching only. */
-export function errorText(err: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = err;
-  for (let i = 0; e && i < 5; i++) {
-    if (e instanceof Error) parts.push(e.message);
-    else parts.push(String(e));
-    e = (e as { cause?: unknown }).cause;
-  }
-  return parts.join(' | ');
 }
 
 function firstLine(text: string): string {

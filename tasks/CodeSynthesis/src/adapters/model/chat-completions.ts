@@ -34,6 +34,7 @@ import {
   type Failure,
   type StoppedRetry,
 } from './model-errors';
+import { isRecord } from '../net/error-chain';
 
 /** The fetch the SDK calls; compose passes undici's fetch bound to the agent's proxy and CA. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -383,8 +384,4 @@ function parseJson(text: string): unknown {
 
 function count(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -8,6 +8,7 @@
 import { DEFAULTS, INPUTS } from '../../core/contract';
 import { CancelledError, ModelError, type SynthesisError } from '../../core/errors';
 import type { ProviderName } from '../../core/ports';
+import { chainCode, chainText, isRecord } from '../net/error-chain';
 
 /** What the call was, for messages: never holds a secret. */
 export interface CallContext {
@@ -106,8 +107,8 @@ export function describeFailure(failure: Failure, ctx: CallContext): SynthesisEr
  * budget on retries (and reporting a timeout instead of the cause).
  */
 export function isPermanentConnectionFailure(err: unknown): boolean {
-  const code = errorCode(err);
-  return (code !== undefined && CERT_CODES.has(code)) || /Proxy response \(407\)/i.test(messages(err));
+  const code = chainCode(err);
+  return (code !== undefined && CERT_CODES.has(code)) || /Proxy response \(407\)/i.test(chainText(err));
 }
 
 /**
@@ -358,7 +359,7 @@ function timeoutError(ctx: CallContext): ModelError {
 }
 
 function connectionError(cause: unknown, ctx: CallContext): ModelError {
-  const code = errorCode(cause);
+  const code = chainCode(cause);
   const host = ctx.endpointHost;
   const options = { cause };
   if (code && CERT_CODES.has(code)) {
@@ -385,7 +386,7 @@ function connectionError(cause: unknown, ctx: CallContext): ModelError {
       options,
     );
   }
-  if (/Proxy response \(407\)/i.test(messages(cause))) {
+  if (/Proxy response \(407\)/i.test(chainText(cause))) {
     return new ModelError(
       `The agent's proxy refused to connect to ${host} (407 Proxy Authentication Required).`,
       "Check the proxy user name and password in the agent's proxy settings.",
@@ -438,28 +439,4 @@ function fields(failure: Extract<Failure, { kind: 'http' }>): ErrorFields {
 /** A remote code is shown only if it looks like a code, not prose. */
 function safeCode(code: string): string | undefined {
   return /^[A-Za-z0-9_.-]{1,48}$/.test(code) ? code : undefined;
-}
-
-function errorCode(err: unknown): string | undefined {
-  let current = err;
-  for (let i = 0; i < 8 && isRecord(current); i++) {
-    const code = current['code'];
-    if (typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code)) return code;
-    current = current['cause'];
-  }
-  return undefined;
-}
-
-function messages(err: unknown): string {
-  const parts: string[] = [];
-  let current = err;
-  for (let i = 0; i < 8 && isRecord(current); i++) {
-    if (typeof current['message'] === 'string') parts.push(current['message']);
-    current = current['cause'];
-  }
-  return parts.join(' | ');
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import { Agent as UndiciAgent, Dispatcher, ProxyAgent, fetch as undiciFetch } from 'undici';
 import { SynthesisError } from '../../core/errors';
 import type { CertSettings, ProxySettings } from '../../core/ports';
+import { causeChain, chainText, isRecord } from './error-chain';
 
 /** The agent's TLS material, read from the files CertSettings names. */
 export interface LoadedCerts {
@@ -325,15 +326,11 @@ const ALL_CODES = ['EPROXYAUTH', 'EPROXYREFUSED', 'ENOTFOUND', ...TLS_TRUST_CODE
 
 /** The first network error code found on the error, its causes, or their messages. */
 export function networkErrorCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  const texts: string[] = [];
-  for (let i = 0; e && i < 6; i++) {
-    const code = (e as { code?: unknown }).code;
+  for (const e of causeChain(err, 6)) {
+    const code = isRecord(e) ? e['code'] : undefined;
     if (typeof code === 'string' && ALL_CODES.includes(code)) return code;
-    if (e instanceof Error) texts.push(e.message);
-    e = (e as { cause?: unknown }).cause;
   }
-  const text = texts.join(' ');
+  const text = chainText(err);
   if (/\(HTTP 407\)/.test(text)) return 'EPROXYAUTH';
   if (/refused the tunnel/.test(text)) return 'EPROXYREFUSED';
   return ALL_CODES.find((code) => new RegExp(`\\b${code}\\b`).test(text));
