@@ -42,6 +42,8 @@ function makeKey(): { pub: forge.pki.PublicKey; priv: forge.pki.PrivateKey; pem:
 }
 
 let cached: TestPki | undefined;
+let caKey: forge.pki.rsa.PrivateKey | undefined;
+let caSubject: forge.pki.CertificateField[] | undefined;
 
 /** Create (once per process) a CA and a server certificate for FAKE_HOSTS and 127.0.0.1. */
 export function testPki(): TestPki {
@@ -86,5 +88,27 @@ export function testPki(): TestPki {
     certPem: forge.pki.certificateToPem(cert),
     keyPem: leaf.pem,
   };
+  caKey = ca.priv as forge.pki.rsa.PrivateKey;
+  caSubject = caName;
   return cached;
+}
+
+/** A client certificate (TLS client auth) signed by the test CA, like an agent's Agent.ClientCert. */
+export function testClientCertificate(commonName: string): { certPem: string; keyPem: string } {
+  testPki();
+  const leaf = makeKey();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = leaf.pub;
+  cert.serialNumber = '03';
+  cert.validity.notBefore = new Date(Date.now() - 3600_000);
+  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
+  cert.setSubject([{ name: 'commonName', value: commonName }]);
+  cert.setIssuer(caSubject!);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+  ]);
+  cert.sign(caKey!, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: leaf.pem };
 }
