@@ -2,17 +2,42 @@
 // variables as upper-cased names with '.' -> '_', endpoints as ENDPOINT_* variables.
 'use strict';
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const TASK_ENTRY = path.join(ROOT, 'dist', 'tasks', 'CodeSynthesis', 'index.js');
+
+/**
+ * The inputs as the agent hands them to a task: every task.json input, the value given (by name or
+ * alias) or its default, with $(variable) macros expanded (an undefined variable stays literal), and
+ * filePath inputs rooted at the sources directory (an empty one becomes the sources directory itself).
+ */
+function agentInputs(inputs, variables, entry = TASK_ENTRY) {
+  const task = JSON.parse(fs.readFileSync(path.join(path.dirname(entry), 'task.json'), 'utf8'));
+  const vars = {};
+  for (const [k, v] of Object.entries(variables)) vars[k.toLowerCase()] = v;
+  const expand = (value) =>
+    value.replace(/\$\(([^)]+)\)/g, (macro, name) => vars[name.toLowerCase()] ?? macro);
+  const root = vars['build.sourcesdirectory'] ?? vars['system.defaultworkingdirectory'] ?? '';
+  const out = { ...inputs };
+  for (const input of task.inputs) {
+    const given = [input.name, ...(input.aliases ?? [])].map((n) => inputs[n]).find((v) => v !== undefined);
+    for (const alias of input.aliases ?? []) delete out[alias];
+    let value = expand(String(given ?? input.defaultValue ?? ''));
+    if (input.type === 'filePath' && root) value = value ? path.resolve(root, value) : root;
+    if (value !== '') out[input.name] = value;
+    else delete out[input.name];
+  }
+  return out;
+}
 
 /** Environment for one task run. inputs: {intent: '...'}; variables: {'Agent.TempDirectory': '...'}. */
 function agentEnv({ inputs = {}, variables = {}, endpoints = {}, secrets = {} }) {
   const env = {};
   for (const [k, v] of Object.entries(process.env))
     if (!/^(INPUT_|ENDPOINT_|SECRET_|AGENT_|SYSTEM_|BUILD_)/.test(k)) env[k] = v;
-  for (const [name, value] of Object.entries(inputs))
+  for (const [name, value] of Object.entries(agentInputs(inputs, { ...variables, ...secrets })))
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(variables)) env[name.replace(/\./g, '_').toUpperCase()] = value;
   for (const [name, value] of Object.entries(secrets))
@@ -46,6 +71,13 @@ function runTask(options, { entry = TASK_ENTRY, node = process.execPath, onSpawn
   });
 }
 
+/** Lines where '##vso[' stands anywhere but at the start: commands a task must never let through. */
+function injectedCommands(stdout) {
+  return stdout
+    .split(/\r?\n/)
+    .filter((line) => line.indexOf('##vso[') > 0 || (line.match(/##vso\[/g) ?? []).length > 1);
+}
+
 /** The ##vso commands in task output: [{command, properties, message}]. */
 function vsoCommands(stdout) {
   const out = [];
@@ -62,4 +94,4 @@ function vsoCommands(stdout) {
   return out;
 }
 
-module.exports = { ROOT, TASK_ENTRY, agentEnv, runTask, vsoCommands };
+module.exports = { ROOT, TASK_ENTRY, agentEnv, agentInputs, runTask, vsoCommands, injectedCommands };

@@ -12,7 +12,7 @@ import { OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
 import { fakeAzureDevOps, fakeOidcToken } from '../fake-servers/azure-devops';
 import { fakeEntraId, makeAppCertificate, type FakeEntraId } from '../fake-servers/entra-id';
 import { fakeKeyVault, type FakeKeyVault } from '../fake-servers/key-vault';
-import { fakeOpenAI, type FakeOpenAI } from '../fake-servers/azure-openai';
+import { completion, DEFAULT_CONTENT, fakeOpenAI, type FakeOpenAI } from '../fake-servers/azure-openai';
 import { agent, outcome, visibleOutput, type TaskRunOptions } from '../support/agent-run';
 import { startFakeAzure, startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
 import { snapshotTree } from '../support/tree-snapshot';
@@ -129,6 +129,7 @@ describe('bundle: the packaged task run as the agent runs it', function () {
     const run = await agent.runTask(options);
     const o = outcome(run);
     assert.equal(o.result, 'Succeeded', `${o.message}\n${run.stdout}\n${run.stderr}`);
+    assert.deepEqual(agent.injectedCommands(run.stdout), []);
     return { run, o };
   }
 
@@ -211,6 +212,22 @@ describe('bundle: the packaged task run as the agent runs it', function () {
       .slice(0, 3);
     for (const line of keyLines)
       assert.ok(run.stdout.includes(`##vso[task.setsecret]${line}`), `not masked: ${line}`);
+  });
+
+  it('a reply cannot issue logging commands: its id and finish reason reach the log neutralised', async () => {
+    const hostile = completion(DEFAULT_CONTENT);
+    const body = hostile.body as Record<string, unknown>;
+    body.id = 'x ##vso[task.setvariable variable=serviceName;isOutput=true;]pwned';
+    body.model = 'm ##vso[task.prependpath]/evil';
+    openai.enqueue(hostile);
+    const { run, o } = await runOk({
+      inputs: azureInputs({ authMode: 'apiKey', apiKey: API_KEY }),
+      variables: behindProxy(),
+      secrets: proxySecret,
+    });
+    assert.equal(o.outputs[OUTPUTS.serviceName], 'svc');
+    assert.ok(!run.stdout.includes('##vso[task.prependpath]'));
+    assert.ok(!/^##vso\[task\.setvariable variable=serviceName;[^\]]*\]pwned/m.test(run.stdout));
   });
 
   it('entraId: no key at all, a bearer token for the Cognitive Services scope', async () => {

@@ -42,6 +42,8 @@ interface AgentEnv {
     how?: { entry?: string; node?: string; onSpawn?: (child: ChildProcess) => void },
   ): Promise<TaskRun>;
   vsoCommands(stdout: string): VsoCommand[];
+  /** Lines where '##vso[' stands anywhere but at the start of the line. */
+  injectedCommands(stdout: string): string[];
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -58,8 +58,10 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   throwIfAborted(signal);
   log.info(`Asking ${describeModel(model)} for the files...`);
   const reply = await model.complete(request, signal);
-  log.info(
+  // The id and finish reason are the service's text: printed only through the untrusted channel.
+  log.untrusted(
     `Reply ${reply.id}: ${reply.usage.promptTokens} prompt + ${reply.usage.completionTokens} completion tokens, finish reason '${reply.finishReason}'.`,
+    'info',
   );
   const parsed = parseReply(reply);
   if (parsed.format === 'fences')

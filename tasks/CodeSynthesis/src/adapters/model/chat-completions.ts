@@ -208,7 +208,8 @@ export function toModelReply(data: unknown, ctx: CallContext, logger: Logger): M
   }
   const usage = isRecord(completion.usage) ? completion.usage : undefined;
   return {
-    id: typeof completion.id === 'string' ? completion.id : '',
+    // Recorded in the manifest and the log: only an id-shaped value is kept.
+    id: typeof completion.id === 'string' && /^[\w.:-]{1,200}$/.test(completion.id) ? completion.id : '',
     model: typeof completion.model === 'string' ? completion.model : ctx.deployment,
     content,
     finishReason,

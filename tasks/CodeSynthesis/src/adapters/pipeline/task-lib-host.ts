@@ -36,6 +36,24 @@ const ENDPOINT_DATA_KEYS = [
 /** Inputs that hold secrets: masked as soon as they are read. */
 const SECRET_INPUTS: ReadonlySet<InputName> = new Set([INPUTS.apiKey]);
 
+/** filePath inputs naming a file that is optional. */
+const OPTIONAL_FILE_INPUTS: ReadonlySet<InputName> = new Set([INPUTS.intentFile, INPUTS.instructionsFile]);
+
+/**
+ * The agent turns an empty filePath input into the repository root (as task-lib's filePathSupplied
+ * documents), so an optional file input left empty arrives as Build.SourcesDirectory. Read that as unset.
+ */
+function readOptionalFileInput(name: InputName): string | undefined {
+  const value = tl.getInput(name, false);
+  if (!value) return undefined;
+  const root = tl.getVariable('Build.SourcesDirectory') || tl.getVariable('System.DefaultWorkingDirectory');
+  if (root && path.resolve(value) === path.resolve(root)) {
+    tl.debug(`${name} is the repository root, which the agent passes for an empty file input: not set.`);
+    return undefined;
+  }
+  return value;
+}
+
 /** Variables that hold secrets: read quietly and masked. */
 const SECRET_VARIABLES = new Set(['system.accesstoken']);
 
@@ -89,7 +107,11 @@ export function createTaskLibHost(): PipelineHost {
   return {
     signal,
     getInput: (name: InputName) =>
-      SECRET_INPUTS.has(name) ? readSecret(name, () => tl.getInput(name, false)) : tl.getInput(name, false),
+      SECRET_INPUTS.has(name)
+        ? readSecret(name, () => tl.getInput(name, false))
+        : OPTIONAL_FILE_INPUTS.has(name)
+          ? readOptionalFileInput(name)
+          : tl.getInput(name, false),
     getVariable: (name: string) =>
       SECRET_VARIABLES.has(name.toLowerCase())
         ? readSecret(name, () => tl.getVariable(name))
