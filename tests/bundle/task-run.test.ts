@@ -310,7 +310,7 @@ describe('bundle: the packaged task run as the agent runs it', function () {
     );
     assert.ok(Date.now() - started < 15000, 'the task stopped soon after SIGINT');
     const o = outcome(run);
-    assert.equal(o.result, 'Failed', run.stdout);
+    assert.equal(o.result, 'Cancelled', run.stdout);
     assert.match(o.message ?? '', /cancelled/i);
     assert.deepEqual(snapshotTree(out), before);
   });

@@ -13,6 +13,7 @@ import type {
   PathState,
   PipelineHost,
   ServiceConnection,
+  TaskOutcome,
   TreeStore,
 } from '../../tasks/CodeSynthesis/src/core/ports';
 
@@ -26,7 +27,7 @@ export class FakeHost implements PipelineHost {
   readonly outputs: Partial<Record<OutputName, string>> = {};
   readonly secrets: string[] = [];
   summary?: string;
-  result?: { succeeded: boolean; message: string };
+  result?: { succeeded: boolean; outcome: TaskOutcome; message: string };
   readonly controller = new AbortController();
   readonly signal = this.controller.signal;
   constructor(
@@ -72,8 +73,8 @@ export class FakeHost implements PipelineHost {
   untrusted(text: string) {
     this.lines.push({ level: 'untrusted', text });
   }
-  setResult(succeeded: boolean, message: string) {
-    this.result = { succeeded, message };
+  setResult(outcome: TaskOutcome, message: string) {
+    this.result = { succeeded: outcome === 'Succeeded', outcome, message };
   }
   /** Everything the host printed, the result message included. */
   allText(): string {

@@ -162,6 +162,14 @@ describe('run', () => {
     );
   });
 
+  it('reports a cancelled run as Cancelled, not Failed', async () => {
+    const host = new FakeHost(INPUTS);
+    await run(host, async () => {
+      throw new CancelledError();
+    });
+    assert.equal(host.result?.outcome, 'Cancelled');
+  });
+
   it('turns a typed error into a failed result naming the input', async () => {
     const host = new FakeHost({ ...INPUTS, maxFiles: 'lots' });
     await run(host, async () => assert.fail('compose must not run'));

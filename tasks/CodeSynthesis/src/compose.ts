@@ -20,12 +20,16 @@ export async function compose(settings: Settings, host: PipelineHost): Promise<S
     clock: { now: () => new Date() },
     signal: host.signal,
     version: VERSION,
-    connectModel: () => connectModel(settings, host),
+    connectModel: (_intent, signal) => connectModel(settings, host, signal),
   };
 }
 
-async function connectModel(settings: Settings, host: PipelineHost): Promise<ModelClient> {
+async function connectModel(
+  settings: Settings,
+  host: PipelineHost,
+  signal: AbortSignal,
+): Promise<ModelClient> {
   if (settings.provider === 'offline') return new OfflineModelClient();
   const { connectRemoteModel } = await import('./adapters/model/connect');
-  return connectRemoteModel(settings, host);
+  return connectRemoteModel(settings, host, signal);
 }

@@ -2,7 +2,7 @@
  * The one place that turns the outcome into a task result: typed errors become one clear message.
  */
 import { INPUTS, OUTPUTS, type InputName } from './core/contract';
-import { isSynthesisError } from './core/errors';
+import { isSynthesisError, type CancelledError } from './core/errors';
 import type { PipelineHost } from './core/ports';
 import { parseSettings, type RawInputs } from './core/settings';
 import { renderSummary } from './core/summary';
@@ -32,7 +32,7 @@ export async function run(host: PipelineHost, compose: Composer): Promise<Synthe
     publish(host, result);
     const { written, unchanged, skipped } = counts(result);
     host.setResult(
-      true,
+      'Succeeded',
       `Wrote ${written} file(s) to ${result.outputDirectory}` +
         (unchanged ? `; ${unchanged} already identical` : '') +
         (skipped ? `; ${skipped} skipped (existing)` : '') +
@@ -40,7 +40,8 @@ export async function run(host: PipelineHost, compose: Composer): Promise<Synthe
     );
     return result;
   } catch (err) {
-    host.setResult(false, describeError(err, host));
+    const cancelled = isSynthesisError(err) && (err as Partial<CancelledError>).cancelled === true;
+    host.setResult(cancelled ? 'Cancelled' : 'Failed', describeError(err, host));
     return undefined;
   }
 }

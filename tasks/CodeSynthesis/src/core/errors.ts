@@ -100,6 +100,8 @@ export class WriteError extends SynthesisError {}
 
 /** The run was cancelled (SIGINT/SIGTERM) before anything was written. */
 export class CancelledError extends SynthesisError {
+  /** Survives the remote bundle's copy of this class, where instanceof does not. */
+  readonly cancelled = true;
   constructor() {
     super('The run was cancelled.', 'run', 'The output directory was left as it was.');
   }

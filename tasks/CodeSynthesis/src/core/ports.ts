@@ -43,6 +43,9 @@ export interface CertSettings {
   passphrase?: string;
 }
 
+/** How the run ended: Cancelled when the agent cancelled it (nothing was written). */
+export type TaskOutcome = 'Succeeded' | 'Failed' | 'Cancelled';
+
 /** The pipeline (or CLI) around the task: inputs, variables, secrets, outputs, summary. */
 export interface PipelineHost extends Logger {
   getInput(name: InputName): string | undefined;
@@ -59,12 +62,13 @@ export interface PipelineHost extends Logger {
   /** Aborted when the agent cancels the run (SIGINT/SIGTERM). */
   readonly signal: AbortSignal;
   /** The task result. Only run.ts calls it. */
-  setResult(succeeded: boolean, message: string): void;
+  setResult(result: TaskOutcome, message: string): void;
 }
 
 /** Reads a secret by name (Key Vault). Throws CredentialError naming the store and the permission. */
 export interface SecretStore {
-  getSecret(name: string): Promise<string>;
+  /** `signal` aborts the read (cancellation or the time budget). */
+  getSecret(name: string, signal?: AbortSignal): Promise<string>;
 }
 
 /** Model settings a user may set; undefined means "let the service decide". */

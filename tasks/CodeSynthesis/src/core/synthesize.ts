@@ -18,8 +18,11 @@ export interface SynthesisPorts {
   files: FileReader;
   tree: TreeStore;
   clock: Clock;
-  /** Connects to the model (reads credentials) only once the intent is known to be usable. */
-  connectModel(intent: Intent): Promise<ModelClient>;
+  /**
+   * Connects to the model (signs in, reads credentials) only once the intent is known to be usable.
+   * `signal` is the run's: cancellation stops the sign-in too.
+   */
+  connectModel(intent: Intent, signal: AbortSignal): Promise<ModelClient>;
   signal: AbortSignal;
   version: string;
 }
@@ -54,7 +57,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
     : undefined;
   const request = buildPrompt(intent, settings, settings.model, instructions);
 
-  const model = await ports.connectModel(intent);
+  const model = await ports.connectModel(intent, signal);
   throwIfAborted(signal);
   log.info(`Asking ${describeModel(model)} for the files...`);
   const reply = await model.complete(request, signal);

@@ -51,7 +51,7 @@ export class KeyVaultSecretStore implements SecretStore {
    * The secret's current value, trimmed of surrounding whitespace.
    * @throws CredentialError naming the vault and secret: no permission, not found, disabled, firewall, unknown vault, sign-in failure, empty value.
    */
-  async getSecret(name: string): Promise<string> {
+  async getSecret(name: string, signal?: AbortSignal): Promise<string> {
     const ctx: VaultContext = {
       vaultName: this.options.vaultName,
       secretName: name,
@@ -61,7 +61,7 @@ export class KeyVaultSecretStore implements SecretStore {
     };
     let value: string | undefined;
     try {
-      value = (await this.client.getSecret(name)).value;
+      value = (await this.client.getSecret(name, signal ? { abortSignal: signal } : {})).value;
     } catch (err) {
       throw explainKeyVaultFailure(err, ctx);
     }

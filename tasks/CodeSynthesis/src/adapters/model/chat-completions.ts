@@ -35,6 +35,7 @@ import {
   type StoppedRetry,
 } from './model-errors';
 import { isRecord } from '../net/error-chain';
+import { untilAborted } from '../net/abort';
 
 /** The fetch the SDK calls; compose passes undici's fetch bound to the agent's proxy and CA. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -337,23 +338,6 @@ function findTyped(err: unknown): SynthesisError | undefined {
 }
 
 /** Settle with `promise`, or reject as soon as `signal` aborts (the SDK's retry sleeps do not watch the signal). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
 
 /** Routes the SDK's own log lines (off below warn) to debug output; they may quote remote text. */
 export function sdkLogger(logger: Logger): { error: LogFn; warn: LogFn; info: LogFn; debug: LogFn } {

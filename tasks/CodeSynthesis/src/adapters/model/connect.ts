@@ -9,18 +9,28 @@ import { cloudFromConnection, type AzureCloud } from '../azure/cloud';
 import { createCredential } from '../azure/credential';
 import { KeyVaultSecretStore } from '../azure/key-vault-secret-store';
 import { oidcTokenProvider, readJobContext, webApiOptions } from '../devops/oidc-token';
+import { untilAborted } from '../net/abort';
 import { createFetch, loadNetwork, type Network } from '../net/network';
 import { AzureOpenAIClient } from './azure-openai-client';
 import { OpenAICompatibleClient } from './openai-compatible-client';
 import { INPUTS } from '../../core/contract';
-import { CredentialError } from '../../core/errors';
+import { CancelledError, CredentialError } from '../../core/errors';
 import type { ModelClient, PipelineHost, ServiceConnection } from '../../core/ports';
 import type { Settings } from '../../core/settings';
 
 /** Retries the openai client may make within the time budget (429, 408, 409, 5xx, connection errors). */
 const MAX_RETRIES = 6;
 
-export async function connectRemoteModel(settings: Settings, host: PipelineHost): Promise<ModelClient> {
+/**
+ * Sign in and build the client. The sign-in and Key Vault read share the run's time budget
+ * (timeoutSeconds) and stop when the run is cancelled.
+ * @throws CredentialError, CancelledError, InputError.
+ */
+export async function connectRemoteModel(
+  settings: Settings,
+  host: PipelineHost,
+  signal: AbortSignal,
+): Promise<ModelClient> {
   const endpoint = settings.endpoint!;
   const deployment = settings.deployment!;
   const certs = host.certificates();
@@ -38,6 +48,7 @@ export async function connectRemoteModel(settings: Settings, host: PipelineHost)
     maxRetries: MAX_RETRIES,
     logger: host,
   };
+  const budget = AbortSignal.any([signal, AbortSignal.timeout(settings.timeoutSeconds * 1000)]);
   const auth = settings.auth;
   if (auth.mode === 'entraId') {
     const { conn, cloud, credential } = signIn(auth.connection, host, network);
@@ -53,10 +64,15 @@ export async function connectRemoteModel(settings: Settings, host: PipelineHost)
     host.info(
       `Authenticating to Azure OpenAI with an Entra ID token from service connection '${conn.id}' (${cloud.name}).`,
     );
+    const provider = getBearerTokenProvider(credential, scope);
     return new AzureOpenAIClient({
       ...common,
       apiVersion: settings.apiVersion,
-      azureADTokenProvider: getBearerTokenProvider(credential, scope),
+      azureADTokenProvider: async () => {
+        const token = await provider();
+        host.setSecret(token);
+        return token;
+      },
     });
   }
   let apiKey: string;
@@ -74,7 +90,17 @@ export async function connectRemoteModel(settings: Settings, host: PipelineHost)
       setSecret: (v) => host.setSecret(v),
       connection: conn.id,
     });
-    apiKey = await store.getSecret(auth.secretName);
+    apiKey = await withinBudget(
+      store.getSecret(auth.secretName, budget),
+      budget,
+      signal,
+      () =>
+        new CredentialError(
+          `Signing in and reading secret '${auth.secretName}' from Key Vault '${auth.vaultName}' took longer than ${settings.timeoutSeconds} s.`,
+          INPUTS.timeoutSeconds,
+          "Check that the agent can reach Entra ID and the vault (proxy, firewall, DNS), or raise 'timeoutSeconds'.",
+        ),
+    );
     keySource = `the Key Vault secret '${auth.secretName}' in vault '${auth.vaultName}'`;
   } else if (auth.mode === 'apiKey') {
     apiKey = auth.apiKey;
@@ -86,6 +112,22 @@ export async function connectRemoteModel(settings: Settings, host: PipelineHost)
   if (settings.provider === 'azureOpenAI')
     return new AzureOpenAIClient({ ...common, apiVersion: settings.apiVersion, apiKey, keySource });
   return new OpenAICompatibleClient({ ...common, apiKey, keySource });
+}
+
+/** The call's result, or CancelledError / the budget's error as soon as either signal aborts. */
+async function withinBudget<T>(
+  call: Promise<T>,
+  budget: AbortSignal,
+  run: AbortSignal,
+  overBudget: () => Error,
+): Promise<T> {
+  try {
+    return await untilAborted(call, budget);
+  } catch (err) {
+    if (run.aborted) throw new CancelledError();
+    if (budget.aborted) throw overBudget();
+    throw err;
+  }
 }
 
 /** The connection's credential; WorkloadIdentityFederation gets its OIDC tokens from Azure DevOps. */

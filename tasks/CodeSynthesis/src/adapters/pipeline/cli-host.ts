@@ -68,7 +68,8 @@ export function createCliHost(options: CliHostOptions): CliHost {
     warn: (m) => err('warning: ' + neutraliseCommands(m)),
     untrusted: (m, level = 'info') =>
       level === 'debug' ? host.debug(m) : level === 'warn' ? host.warn(m) : host.info(m),
-    setResult: (ok, message) => {
+    setResult: (result, message) => {
+      const ok = result === 'Succeeded';
       succeeded = ok;
       (ok ? out : err)((ok ? '' : 'error: ') + neutraliseCommands(message));
     },

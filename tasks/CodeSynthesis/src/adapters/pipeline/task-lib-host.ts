@@ -10,7 +10,13 @@ import { Writable } from 'node:stream';
 import { INPUTS, type InputName, type OutputName } from '../../core/contract';
 import { CredentialError } from '../../core/errors';
 import { cancelOnSignals } from './cancellation';
-import type { CertSettings, PipelineHost, ProxySettings, ServiceConnection } from '../../core/ports';
+import type {
+  TaskOutcome,
+  CertSettings,
+  PipelineHost,
+  ProxySettings,
+  ServiceConnection,
+} from '../../core/ports';
 
 /** Endpoint data keys an AzureRM connection may carry (task-lib reads data one key at a time). */
 const ENDPOINT_DATA_KEYS = [
@@ -180,8 +186,8 @@ export function createTaskLibHost(): PipelineHost {
       else if (level === 'warn') tl.warningExternalOutput(message, { source: 'remote' });
       else tl.writeExternalOutput(message + '\n', { source: 'remote' });
     },
-    setResult(succeeded: boolean, message: string) {
-      tl.setResult(succeeded ? tl.TaskResult.Succeeded : tl.TaskResult.Failed, message);
+    setResult(result: TaskOutcome, message: string) {
+      tl.setResult(tl.TaskResult[result], message);
     },
   };
 }
