@@ -103,7 +103,10 @@ describe('checkPaths: path safety', () => {
       ['pipe', 'a|b.txt', /Windows does not allow/],
       ['question mark', 'a?.txt', /Windows does not allow/],
       ['asterisk', '*.txt', /Windows does not allow/],
-      ['Windows short name of .git', 'GIT~1/config', /short name of \.git/],
+      ['Windows short name of .git', 'GIT~1/config', /8\.3 short name/],
+      ['Windows short name of .github', 'GITHUB~1/workflows/x.yml', /8\.3 short name/],
+      ['Windows short name of a pipeline file', 'AZURE-~1.YML', /8\.3 short name/],
+      ['second short name of .git', 'git~2/hooks/pre-commit', /8\.3 short name/],
       ['name over 255 bytes (ASCII)', 'a'.repeat(256), /longer than 255 bytes/],
       ['name over 255 bytes (multi-byte, 128 chars)', 'é'.repeat(128), /longer than 255 bytes/],
       [

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { DEFAULTS } from '../../tasks/CodeSynthesis/src/core/contract';
-import { InputError } from '../../tasks/CodeSynthesis/src/core/errors';
+import { InputError, PathError } from '../../tasks/CodeSynthesis/src/core/errors';
+import { checkPaths } from '../../tasks/CodeSynthesis/src/core/paths';
 import { parseSettings, type RawInputs } from '../../tasks/CodeSynthesis/src/core/settings';
 
 const offline: RawInputs = { provider: 'offline', intent: 'service: {}', outputDirectory: '/s' };
@@ -153,4 +154,43 @@ describe('settings', () => {
       connection: 'conn',
     });
   });
+});
+
+describe('settings: path inputs and globs', () => {
+  const base: RawInputs = { provider: 'offline', intent: 'x', outputDirectory: '/s' };
+
+  it('keeps a brace glob with commas whole', () => {
+    assert.deepEqual(parseSettings({ ...base, deniedPaths: 'secrets/{*.pem,*.key}, infra/**' }).deniedPaths, [
+      'secrets/{*.pem,*.key}',
+      'infra/**',
+    ]);
+  });
+
+  it('a brace glob denies every alternative', () => {
+    const settings = parseSettings({ ...base, deniedPaths: 'secrets/{*.pem,*.key}' });
+    const files = ['secrets/a.pem', 'secrets/b.key'].map((path) => ({ path, content: 'x' }));
+    assert.throws(
+      () => checkPaths(files, settings),
+      (e: unknown) => e instanceof PathError && e.problems.length === 2,
+    );
+  });
+
+  it('rejects unbalanced braces in deniedPaths', () => {
+    assert.throws(
+      () => parseSettings({ ...base, deniedPaths: 'secrets/{*.pem' }),
+      (e: unknown) => e instanceof InputError && e.subject === 'deniedPaths',
+    );
+  });
+
+  for (const input of ['outputDirectory', 'intentFile', 'instructionsFile'] as const) {
+    it(`rejects an unexpanded macro in ${input}`, () => {
+      assert.throws(
+        () => parseSettings({ ...base, [input]: '$(Build.SourcesDirectory)/x' }),
+        (e: unknown) =>
+          e instanceof InputError &&
+          e.subject === input &&
+          /no variable 'Build\.SourcesDirectory'/.test(e.message),
+      );
+    });
+  }
 });

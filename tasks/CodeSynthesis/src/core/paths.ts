@@ -55,8 +55,12 @@ const WINDOWS_INVALID = /[<>:"|?*]/;
  */
 const HIDDEN = /[\p{Cc}\p{Cf}\u2028\u2029\uD800-\uDFFF]/u;
 const HIDDEN_ALL = new RegExp(HIDDEN.source, 'gu');
-/** `git~1` is the 8.3 short name of `.git` on Windows (CVE-2014-9390). */
-const GIT_SHORT_NAME = /^git~1$/i;
+/**
+ * A Windows 8.3 short name (`GIT~1`, `GITHUB~1`, `AZURE-~1.YML`): on volumes that keep short names it
+ * reaches a long-named entry and so gets around the denied paths (CVE-2014-9390 for `.git`). Generated
+ * code has no need of such names.
+ */
+const SHORT_NAME = /~\d+(\.[^.]*)?$/;
 
 const utf8 = new TextEncoder();
 
@@ -160,7 +164,8 @@ function normalise(raw: unknown): { path?: string; reasons: string[] } {
     if (segment === '..') continue;
     const base = segment.split('.')[0]?.trim() ?? '';
     if (RESERVED.test(base)) reasons.push(`'${segment}' is a reserved device name on Windows`);
-    if (GIT_SHORT_NAME.test(segment)) reasons.push(`'${segment}' is the Windows short name of .git`);
+    if (SHORT_NAME.test(segment))
+      reasons.push(`'${segment}' looks like a Windows 8.3 short name, which can reach a denied path`);
     if (WINDOWS_INVALID.test(segment))
       reasons.push(`'${segment}' contains a character Windows does not allow (<>:"|?*)`);
     if (/[. ]$/.test(segment)) reasons.push(`'${segment}' ends in '.' or ' ', which Windows drops`);

@@ -61,7 +61,7 @@ export function parseSettings(raw: RawInputs): Settings {
 
   const intentFile = get(INPUTS.intentFile);
   let intent: Settings['intent'];
-  if (intentFile) intent = { kind: 'file', path: intentFile };
+  if (intentFile) intent = { kind: 'file', path: path(INPUTS.intentFile, intentFile)! };
   else {
     const text = raw[INPUTS.intent] ?? DEFAULTS.intent;
     const macro = MACRO.exec(text.trim());
@@ -142,16 +142,16 @@ export function parseSettings(raw: RawInputs): Settings {
       `Use a date such as ${DEFAULTS.apiVersion} or 2025-04-01-preview.`,
     );
 
-  const outputDirectory = required(INPUTS.outputDirectory, '(the folder generated files are written to)');
+  const outputDirectory = path(
+    INPUTS.outputDirectory,
+    required(INPUTS.outputDirectory, '(the folder generated files are written to)'),
+  )!;
   const conflictPolicy = pick(
     INPUTS.conflictPolicy,
     get(INPUTS.conflictPolicy) ?? DEFAULTS.conflictPolicy,
     POLICIES,
   );
-  const deniedPaths = (raw[INPUTS.deniedPaths] ?? '')
-    .split(/\r?\n|,/)
-    .map((s) => s.trim())
-    .filter((s) => s && !s.startsWith('#'));
+  const deniedPaths = splitGlobs(raw[INPUTS.deniedPaths] ?? '');
 
   const maxFiles = int(INPUTS.maxFiles, get(INPUTS.maxFiles), DEFAULTS.maxFiles, 1, 10000);
   const maxTotalBytes =
@@ -172,7 +172,7 @@ export function parseSettings(raw: RawInputs): Settings {
     3600,
   );
 
-  const instructionsFile = get(INPUTS.instructionsFile);
+  const instructionsFile = path(INPUTS.instructionsFile, get(INPUTS.instructionsFile));
   return {
     intent,
     provider,
@@ -190,6 +190,54 @@ export function parseSettings(raw: RawInputs): Settings {
     failOnFindings: bool(INPUTS.failOnFindings, get(INPUTS.failOnFindings), true),
     timeoutSeconds,
   };
+}
+
+/**
+ * One glob per line; commas also separate globs, except inside braces (`secrets/{*.pem,*.key}` is one).
+ * Lines starting with '#' are comments.
+ * @throws InputError for unbalanced braces, which would otherwise deny less than meant.
+ */
+function splitGlobs(text: string): string[] {
+  const globs: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim().startsWith('#')) continue;
+    let depth = 0;
+    let current = '';
+    for (const c of line) {
+      if (c === '{') depth++;
+      if (c === '}') depth--;
+      if (depth < 0) break;
+      if (c === ',' && depth === 0) {
+        globs.push(current);
+        current = '';
+      } else current += c;
+    }
+    if (depth !== 0) {
+      throw new InputError(
+        INPUTS.deniedPaths,
+        `'${line.trim()}' has unbalanced braces.`,
+        'Close every { with } (e.g. secrets/{*.pem,*.key}).',
+      );
+    }
+    globs.push(current);
+  }
+  return globs.map((g) => g.trim()).filter(Boolean);
+}
+
+/**
+ * A path input, refusing an unexpanded macro: `$(Build.SourcesDirectory)` left as is means the variable
+ * does not exist in this job, and a folder of that literal name would be used.
+ */
+function path(input: InputName, value: string | undefined): string | undefined {
+  const macro = value && /\$\(([^)]+)\)/.exec(value);
+  if (macro) {
+    throw new InputError(
+      input,
+      `'${value}' holds the macro $(${macro[1]}), and no variable '${macro[1]}' is defined in this job.`,
+      `Define '${macro[1]}', or give '${input}' a path without it.`,
+    );
+  }
+  return value;
 }
 
 function pick<T extends string>(input: InputName, value: string, allowed: readonly T[]): T {
