@@ -28,7 +28,9 @@ if (result.stderr.trim()) console.log(result.stderr);
 
 const commands = vsoCommands(result.stdout);
 const complete = commands.find((c) => c.command === 'task.complete');
-const summaryFile = commands.find((c) => c.command === 'task.uploadsummary')?.message;
+const summaryFile = commands.find(
+  (c) => c.command === 'task.addattachment' && c.properties.type === 'Distributedtask.Core.Summary',
+)?.message;
 console.log('\n--- files written to ' + sources + ' ---');
 const walk = (dir) =>
   fs

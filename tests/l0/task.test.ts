@@ -62,7 +62,12 @@ describe('L0: CodeSynthesis task entry', function () {
     assert.equal(output(runner, OUTPUTS.completionTokens), '0');
     assert.ok(fs.existsSync(path.join(out, 'weather')), 'service folder written');
     assert.equal(fs.readFileSync(path.join(out, 'keep.txt'), 'utf8'), 'existing');
-    assert.match(runner.stdout, /##vso\[task\.uploadsummary\]/);
+    const summary =
+      /##vso\[task\.addattachment type=Distributedtask\.Core\.Summary;name=Code synthesis;\](.+)/.exec(
+        runner.stdout,
+      );
+    assert.ok(summary, 'the summary is attached under its own title');
+    assert.match(fs.readFileSync(summary[1]!, 'utf8'), /\| weather\/app\.py \| \d+ \| created \|/);
   });
 
   const failures: Array<[string, () => L0Spec, RegExp]> = [

@@ -92,11 +92,13 @@ describe('summary', () => {
       },
       manifestPath: '/o/.synthesis/manifest.json',
       outputDirectory: '/o',
-      modelSummary: 'Click [here](https://evil.example)\n<img src=x>',
+      modelSummary: 'Click [here](https://evil.example) or www.evil.example\n<img src=x>\n```\nbreakout',
     });
     assert.match(md, /\| a\\\|b\.md \| 3 \| created \|/);
-    assert.doesNotMatch(md, /\]\(https/);
-    assert.doesNotMatch(md, /(^|[^\\])<img/);
-    assert.match(md, /> Click \\\[here\\\]/);
+    // The model's words sit in a code block whose fence is longer than any backtick run in them.
+    assert.match(
+      md,
+      /\n````text\nClick \[here\]\(https:\/\/evil\.example\) or www\.evil\.example\n<img src=x>\n```\nbreakout\n````\n$/,
+    );
   });
 });

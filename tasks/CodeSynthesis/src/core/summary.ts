@@ -50,16 +50,10 @@ export function renderSummary(input: SummaryInput): string {
       `Skipped (already present, conflictPolicy skip): ${m.skipped.map(escapeMarkdown).join(', ')}`,
     );
   if (input.modelSummary?.trim()) {
-    lines.push(
-      '',
-      '**What the model said:**',
-      '',
-      ...input.modelSummary
-        .trim()
-        .slice(0, 2000)
-        .split(/\r?\n/)
-        .map((l) => `> ${escapeMarkdown(l)}`),
-    );
+    // A code block: nothing in it renders, so the model's text cannot add links or HTML to the page.
+    const text = input.modelSummary.trim().slice(0, 2000);
+    const fence = '`'.repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+    lines.push('', '**What the model said:**', '', fence + 'text', text, fence);
   }
   return lines.join('\n') + '\n';
 }

@@ -150,7 +150,8 @@ export function createTaskLibHost(): PipelineHost {
       const dir = tl.getVariable('Agent.TempDirectory') || process.env.RUNNER_TEMP || os.tmpdir();
       const file = path.join(dir, `code-synthesis-summary-${process.pid}.md`);
       fs.writeFileSync(file, markdown, 'utf8');
-      tl.uploadSummary(file);
+      // uploadSummary would title the tab with the file name; an attachment of the summary type names it.
+      tl.addAttachment('Distributedtask.Core.Summary', 'Code synthesis', file);
     },
     proxy(url?: string): ProxySettings | undefined {
       const config = quietly(() => tl.getHttpProxyConfiguration(url));
