@@ -110,6 +110,18 @@ describe('FsTreeStore (real file system)', function () {
       assert.deepEqual(Object.keys(after).sort(), [...Object.keys(before), 'src/new.ts'].sort());
     });
 
+    it('keeps the mode of a file it replaces (an executable stays executable)', async () => {
+      seed();
+      fs.writeFileSync(path.join(root, 'gradlew'), '#!/bin/sh\n', { mode: 0o755 });
+      fs.chmodSync(path.join(root, 'gradlew'), 0o755);
+      await new FsTreeStore(root).commit(
+        [f('gradlew', '#!/bin/sh\nexec java\n'), f('src/old.ts', 'new\n')],
+        live(),
+      );
+      assert.equal(fs.statSync(path.join(root, 'gradlew')).mode & 0o777, 0o755);
+      assert.equal(fs.statSync(path.join(root, 'src', 'old.ts')).mode & 0o777, 0o600);
+    });
+
     it('an empty commit changes nothing and does not create the root', async () => {
       await new FsTreeStore(root).commit([], live());
       assert.equal(fs.existsSync(root), false);

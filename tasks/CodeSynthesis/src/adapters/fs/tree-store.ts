@@ -13,7 +13,7 @@ import type { FileToWrite, PathState, TreeStore } from '../../core/ports';
 /** The file operations the store uses; a seam for tests that need one of them to fail. */
 export type FsOps = Pick<
   typeof fsp,
-  'lstat' | 'mkdir' | 'open' | 'readdir' | 'readFile' | 'rename' | 'rm' | 'rmdir' | 'unlink'
+  'chmod' | 'lstat' | 'mkdir' | 'open' | 'readdir' | 'readFile' | 'rename' | 'rm' | 'rmdir' | 'unlink'
 >;
 
 export interface FsTreeStoreOptions {
@@ -74,7 +74,8 @@ export class FsTreeStore implements TreeStore {
    * moving any existing file aside first. If `signal` aborts before the move, or staging fails, the
    * staging folder (and the root, if this call created it) is removed and the tree is untouched. The
    * move is not interruptible; if it fails, every step is undone in reverse order.
-   * Files are written with mode 0644, or 0755 under a `bin/` folder or when named `*.sh`.
+   * New files are written with mode 0644, or 0755 under a `bin/` folder or when named `*.sh`; a replaced
+   * file keeps its mode.
    * @throws CancelledError when aborted before the move.
    * @throws WriteError naming the path and OS error code; the tree has been restored (the message
    *   says otherwise, and where the backups are, if the restore itself failed).
@@ -124,6 +125,8 @@ export class FsTreeStore implements TreeStore {
         if (existing) {
           if (!existing.isFile())
             throw new TreeChanged(`became a ${kindOf(existing)} after it was inspected`);
+          // A replaced file keeps its permissions (an executable gradlew stays executable).
+          await this.fs.chmod(staged(i), existing.mode & 0o7777);
           const original = await this.actualName(dir, path.posix.basename(file.path));
           await this.fs.rename(original, backup(i));
           journal.push({ kind: 'backup', original, backup: backup(i) });
