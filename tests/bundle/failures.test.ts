@@ -6,41 +6,39 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fakeAzureDevOps, fakeOidcToken } from '../fake-servers/azure-devops';
-import { AADSTS, fakeEntraId, makeAppCertificate, type FakeEntraId } from '../fake-servers/entra-id';
-import { fakeKeyVault } from '../fake-servers/key-vault';
+import { fakeOidcToken } from '../fake-servers/azure-devops';
+import { AADSTS, makeAppCertificate } from '../fake-servers/entra-id';
 import {
   azureAnswers,
   completion,
-  fakeOpenAI,
   type FakeAnswer,
-  type FakeOpenAI,
   type FakeOpenAIOptions,
 } from '../fake-servers/azure-openai';
 import { agent, outcome, visibleOutput, type EndpointSpec, type TaskRunOptions } from '../support/agent-run';
-import { startFakeAzure, startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
+import {
+  API_KEY,
+  APP,
+  JOB_VARIABLES,
+  OIDC,
+  PROXY_USER,
+  spConnection,
+  startAzureWorld,
+  SUBJECT,
+  SYSTEM_VSS_CONNECTION,
+  TENANT,
+  WIF_APP,
+  wifConnection,
+  type AzureWorld,
+} from '../support/azure-world';
 import { snapshotTree } from '../support/tree-snapshot';
+import { useWorkDir } from '../support/work-dir';
 
-const TENANT = '11111111-2222-3333-4444-555555555555';
 const OTHER_TENANT = '99999999-8888-7777-6666-555555555555';
-const APP = {
-  clientId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-  objectId: 'ffffffff-0000-1111-2222-333333333333',
-  secret: 'sp-secret~Value.123',
-};
-const WIF_APP = 'bbbbbbbb-cccc-dddd-eeee-ffffffffffff';
 /** An app whose federated credential was made for another connection name. */
 const WIF_STALE_APP = 'cccccccc-dddd-eeee-ffff-000000000000';
-const SUBJECT = 'sc://contoso/web/prod-arm';
-const OIDC = fakeOidcToken(SUBJECT, 1);
-const API_KEY = 'aoai-key-5f4dcc3b5aa765d61d8327deb882cf99';
 const OLD_KEY = 'aoai-key-0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0l';
 const WRONG_SP_SECRET = 'sp-secret~Wrong.456';
-const PROXY_USER = { username: 'corp\\builder', password: 'proxy-P@ss' };
 const WRONG_PROXY_PASSWORD = 'proxy-Wr0ng!';
-const COGNITIVE = 'https://cognitiveservices.azure.com/.default';
 const HOST = 'my-resource.openai.azure.com';
 
 const CONN = {
@@ -60,48 +58,19 @@ const KEY_LINES = OTHER_CERT.combinedPem
   .split('\n')
   .filter((l) => l.length >= 8 && !l.startsWith('-----'));
 
-const sp = (auth: Record<string, string> = {}): EndpointSpec => ({
-  scheme: 'ServicePrincipal',
-  auth: {
-    tenantid: TENANT,
-    serviceprincipalid: APP.clientId,
-    serviceprincipalkey: APP.secret,
-    authenticationType: 'spnKey',
-    ...auth,
-  },
-  data: { environment: 'AzureCloud', subscriptionId: 'sub' },
-  url: 'https://management.azure.com/',
-});
-const wif = (clientId: string): EndpointSpec => ({
-  scheme: 'WorkloadIdentityFederation',
-  auth: { tenantid: TENANT, serviceprincipalid: clientId },
-  data: { environment: 'AzureCloud' },
-});
 const ENDPOINTS: Record<string, EndpointSpec> = {
-  [CONN.sp]: sp(),
-  [CONN.wrongSecret]: sp({ serviceprincipalkey: WRONG_SP_SECRET }),
-  [CONN.wrongTenant]: sp({ tenantid: OTHER_TENANT }),
-  [CONN.wif]: wif(WIF_APP),
-  [CONN.wifStale]: wif(WIF_STALE_APP),
+  [CONN.sp]: spConnection(),
+  [CONN.wrongSecret]: spConnection({ serviceprincipalkey: WRONG_SP_SECRET }),
+  [CONN.wrongTenant]: spConnection({ tenantid: OTHER_TENANT }),
+  [CONN.wif]: wifConnection(WIF_APP),
+  [CONN.wifStale]: wifConnection(WIF_STALE_APP),
   [CONN.userPass]: { scheme: 'UsernamePassword', auth: { username: 'me', password: 'pw' } },
-  [CONN.otherCert]: sp({
+  [CONN.otherCert]: spConnection({
     serviceprincipalkey: '',
     authenticationType: 'spnCertificate',
     servicePrincipalCertificate: OTHER_CERT.combinedPem,
   }),
-  SystemVssConnection: {
-    scheme: 'OAuth',
-    auth: { AccessToken: 'job-access-token' },
-    url: 'https://dev.azure.com/contoso/',
-  },
-};
-const JOB_VARIABLES = {
-  'System.CollectionUri': 'https://dev.azure.com/contoso/',
-  'System.TeamProjectId': 'proj-guid',
-  'System.TeamProject': 'web',
-  'System.HostType': 'build',
-  'System.PlanId': 'plan-guid',
-  'System.JobId': 'job-guid',
+  SystemVssConnection: SYSTEM_VSS_CONNECTION,
 };
 /** Secrets that must never be printed (besides ##vso[task.setsecret] lines). */
 const SECRETS = [
@@ -430,81 +399,45 @@ const CASES: FailureCase[] = [
 
 describe('bundle: every failure fails the task with a specific message and writes nothing', function () {
   this.timeout(30000);
-  let entra: FakeEntraId;
-  let openai: FakeOpenAI;
-  let server: FakeAzure;
-  let proxy: FakeProxy;
-  let caDir: string;
-  let caFile: string;
-  let work: string;
-  let out: string;
+  let world: AzureWorld;
 
   before(async function () {
     if (!fs.existsSync(agent.TASK_ENTRY))
       throw new Error(`${agent.TASK_ENTRY} is missing: run npm run build first`);
-    entra = fakeEntraId({
-      tenantId: TENANT,
+    world = await startAzureWorld({
       apps: [
-        APP,
-        { clientId: WIF_APP, objectId: 'wif-oid', federated: { token: OIDC, subject: SUBJECT } },
         {
           clientId: WIF_STALE_APP,
           federated: { token: fakeOidcToken('sc://contoso/web/old-name', 1), subject: SUBJECT },
         },
       ],
-    });
-    const vault = fakeKeyVault(entra, {
-      'kv-ci': {
-        secrets: { 'openai-api-key': API_KEY, 'retired-key': { value: OLD_KEY, enabled: false } },
+      vaults: {
+        'kv-ci': {
+          secrets: { 'openai-api-key': API_KEY, 'retired-key': { value: OLD_KEY, enabled: false } },
+        },
+        'kv-stale': { secrets: { 'openai-api-key': OLD_KEY } },
+        'kv-policy': { secrets: { 'openai-api-key': API_KEY }, deny: 'accessPolicy' },
+        'kv-rbac': { secrets: { 'openai-api-key': API_KEY }, deny: 'rbac' },
+        'kv-firewall': { secrets: { 'openai-api-key': API_KEY }, deny: 'firewall' },
+        'kv-private': { secrets: { 'openai-api-key': API_KEY }, deny: 'privateLink' },
       },
-      'kv-stale': { secrets: { 'openai-api-key': OLD_KEY } },
-      'kv-policy': { secrets: { 'openai-api-key': API_KEY }, deny: 'accessPolicy' },
-      'kv-rbac': { secrets: { 'openai-api-key': API_KEY }, deny: 'rbac' },
-      'kv-firewall': { secrets: { 'openai-api-key': API_KEY }, deny: 'firewall' },
-      'kv-private': { secrets: { 'openai-api-key': API_KEY }, deny: 'privateLink' },
-    });
-    const devops = fakeAzureDevOps({
-      org: 'contoso',
-      project: 'web',
-      connectionName: 'prod-arm',
-      accessToken: 'job-access-token',
-      token: OIDC,
-    });
-    // Each case gets a fresh fake Azure OpenAI (its own options and answer queue) behind one route.
-    const openaiRoute = {
-      host: /\.openai\.azure\.com$/,
-      handle: (...args: Parameters<FakeOpenAI['route']['handle']>) => openai.route.handle(...args),
-    };
-    server = await startFakeAzure([openaiRoute, entra.route, vault.route, devops]);
-    // A corporate proxy answers 502 when the host of a CONNECT does not resolve; the fakes serve only these vaults.
-    proxy = await startFakeProxy(server, PROXY_USER, {
+      // A corporate proxy answers 502 when the host of a CONNECT does not resolve; the fakes serve only these vaults.
       unknownHost: (host) => /^kv-(unknown|typo)\./.test(host),
     });
-    caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-failures-ca-'));
-    caFile = path.join(caDir, 'corp-ca.pem');
-    fs.writeFileSync(caFile, server.caPem);
   });
-  after(async () => {
-    await proxy?.close();
-    await server?.close();
-    if (caDir) fs.rmSync(caDir, { recursive: true, force: true });
-  });
-  beforeEach(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-failures-'));
-    out = path.join(work, 's');
-    fs.mkdirSync(path.join(out, 'svc'), { recursive: true });
-    fs.writeFileSync(path.join(out, 'README.md'), 'the repository\n');
-    fs.writeFileSync(path.join(out, 'svc', 'app.py'), 'print("mine")\n');
+  after(() => world?.close());
+  const dir = useWorkDir('cs-failures', {
+    'README.md': 'the repository\n',
+    'svc/app.py': 'print("mine")\n',
   });
   afterEach(() => {
-    entra.fail = undefined;
-    fs.rmSync(work, { recursive: true, force: true });
+    world.entra.fail = undefined;
   });
 
   const defaults = (): Record<string, string> => ({
     provider: 'azureOpenAI',
     intent: 'service:\n  name: svc\n  language: python\n  framework: flask\n',
-    outputDirectory: out,
+    outputDirectory: dir.out,
     azureSubscription: CONN.sp,
     keyVaultName: 'kv-ci',
     endpoint: `https://${HOST}/`,
@@ -513,33 +446,22 @@ describe('bundle: every failure fails the task with a specific message and write
   });
 
   function options(c: FailureCase): TaskRunOptions {
-    const network: Record<string, string> = c.direct
-      ? {}
-      : {
-          'Agent.ProxyUrl': proxy.url,
-          'Agent.ProxyUsername': PROXY_USER.username,
-          'Agent.CAInfo': caFile,
-        };
+    const agentDirs = { 'Agent.TempDirectory': dir.work, 'Build.SourcesDirectory': dir.out };
     return {
       inputs: { ...defaults(), ...c.inputs },
       endpoints: ENDPOINTS,
-      variables: { 'Agent.TempDirectory': work, 'Build.SourcesDirectory': out, ...network, ...c.variables },
+      variables: { ...(c.direct ? agentDirs : world.behindProxy(dir)), ...c.variables },
       secrets: c.direct ? {} : { 'Agent.ProxyPassword': c.proxyPassword ?? PROXY_USER.password },
     };
   }
 
   for (const c of CASES) {
     it(c.name, async () => {
-      openai = fakeOpenAI({
-        apiKeys: [API_KEY],
-        deployments: ['gpt-4o'],
-        bearerTokens: { includes: (t: string) => !!entra.lookup(t, COGNITIVE) },
-        host: /\.openai\.azure\.com$/,
-        ...c.openai,
-      });
+      // Each case gets a fresh fake Azure OpenAI (its own options and answer queue).
+      const openai = world.replaceOpenAI(c.openai);
       if (c.answers) openai.enqueue(...c.answers);
-      if (c.entraFails) entra.fail = c.entraFails();
-      const before = snapshotTree(out);
+      if (c.entraFails) world.entra.fail = c.entraFails();
+      const before = snapshotTree(dir.out);
 
       const run = await agent.runTask(options(c));
 
@@ -555,7 +477,7 @@ describe('bundle: every failure fails the task with a specific message and write
         if (typeof s === 'string') assert.ok(!message.includes(s), `the message has "${s}"${context}`);
         else assert.doesNotMatch(message, s, context);
       }
-      assert.deepEqual(snapshotTree(out), before, 'the output directory changed');
+      assert.deepEqual(snapshotTree(dir.out), before, 'the output directory changed');
       if (c.answers) assert.equal(openai.chats.length, c.answers.length, 'every scripted answer was served');
       assertNoSecretPrinted(run);
     });

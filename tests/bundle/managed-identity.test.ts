@@ -15,14 +15,14 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fakeEntraId, type FakeEntraId } from '../fake-servers/entra-id';
 import { fakeKeyVault, type FakeKeyVault } from '../fake-servers/key-vault';
 import { fakeOpenAI, type FakeOpenAI } from '../fake-servers/azure-openai';
 import { agent, outcome, visibleOutput, type TaskRunOptions } from '../support/agent-run';
-import { startFakeAzure, startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
+import { startCorporateNetwork, type CorporateNetwork } from '../support/azure-world';
 import { snapshotTree } from '../support/tree-snapshot';
+import { useWorkDir } from '../support/work-dir';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const API_KEY = 'aoai-key-5f4dcc3b5aa765d61d8327deb882cf99';
@@ -115,13 +115,8 @@ describe('bundle: managed identity (App Service identity endpoint) reads the key
   let entra: FakeEntraId;
   let vault: FakeKeyVault;
   let openai: FakeOpenAI;
-  let server: FakeAzure;
-  let proxy: FakeProxy;
+  let network: CorporateNetwork;
   let msi: Awaited<ReturnType<typeof startAppServiceMsi>>;
-  let caDir: string;
-  let caFile: string;
-  let work: string;
-  let out: string;
   const saved: Record<string, string | undefined> = {};
 
   before(async function () {
@@ -130,12 +125,8 @@ describe('bundle: managed identity (App Service identity endpoint) reads the key
     entra = fakeEntraId({ tenantId: TENANT, apps: [] });
     vault = fakeKeyVault(entra, { 'kv-ci': { secrets: { 'openai-api-key': API_KEY } } });
     openai = fakeOpenAI({ apiKeys: [API_KEY], deployments: ['gpt-4o'], host: /\.openai\.azure\.com$/ });
-    server = await startFakeAzure([openai.route, entra.route, vault.route]);
-    proxy = await startFakeProxy(server);
+    network = await startCorporateNetwork([openai.route, entra.route, vault.route]);
     msi = await startAppServiceMsi(entra);
-    caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-msi-ca-'));
-    caFile = path.join(caDir, 'corp-ca.pem');
-    fs.writeFileSync(caFile, server.caPem);
     // The machine's environment, which the agent passes on to every task.
     for (const name of ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER']) saved[name] = process.env[name];
     process.env.IDENTITY_ENDPOINT = msi.url;
@@ -147,24 +138,16 @@ describe('bundle: managed identity (App Service identity endpoint) reads the key
       else process.env[name] = value;
     }
     await msi?.close();
-    await proxy?.close();
-    await server?.close();
-    if (caDir) fs.rmSync(caDir, { recursive: true, force: true });
+    await network?.close();
   });
-  beforeEach(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-msi-'));
-    out = path.join(work, 's');
-    fs.mkdirSync(out);
-    fs.writeFileSync(path.join(out, 'README.md'), 'the repository\n');
-  });
-  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+  const dir = useWorkDir('cs-msi', { 'README.md': 'the repository\n' });
 
   const run = (msiclientId?: string): Promise<Awaited<ReturnType<typeof agent.runTask>>> => {
     const options: TaskRunOptions = {
       inputs: {
         provider: 'azureOpenAI',
         intent: 'service:\n  name: svc\n  language: python\n  framework: flask\n',
-        outputDirectory: out,
+        outputDirectory: dir.out,
         azureSubscription: CONN,
         keyVaultName: 'kv-ci',
         endpoint: 'https://my-resource.openai.azure.com/',
@@ -178,23 +161,18 @@ describe('bundle: managed identity (App Service identity endpoint) reads the key
           url: 'https://management.azure.com/',
         },
       },
-      variables: {
-        'Agent.TempDirectory': work,
-        'Build.SourcesDirectory': out,
-        'Agent.ProxyUrl': proxy.url,
-        'Agent.CAInfo': caFile,
-      },
+      variables: network.behindProxy(dir),
     };
     return agent.runTask(options);
   };
 
   it('system-assigned: asks the identity endpoint for a Key Vault token, reads the key, writes the files', async () => {
     const seen = msi.requests.length;
-    const tunnels = proxy.tunnels.length;
+    const tunnels = network.proxy.tunnels.length;
     const r = await run();
     const o = outcome(r);
     assert.equal(o.result, 'Succeeded', `${o.message}\n${r.stdout}\n${r.stderr}`);
-    assert.equal(fs.readFileSync(path.join(out, 'svc', 'app.py'), 'utf8'), 'print("hi")\n');
+    assert.equal(fs.readFileSync(path.join(dir.out, 'svc', 'app.py'), 'utf8'), 'print("hi")\n');
 
     const asked = msi.requests.slice(seen);
     assert.ok(asked.length >= 1, 'the identity endpoint was asked for a token');
@@ -212,7 +190,7 @@ describe('bundle: managed identity (App Service identity endpoint) reads the key
     assert.equal(read?.caller.grant, 'managedIdentity');
     assert.equal(openai.chats.at(-1)?.headers['api-key'], API_KEY);
     // Azure hosts through the proxy; the machine-local identity endpoint directly.
-    const used = proxy.tunnels.slice(tunnels);
+    const used = network.proxy.tunnels.slice(tunnels);
     assert.ok(used.includes('kv-ci.vault.azure.net:443'), used.join(', '));
     const msiHost = new URL(msi.url).host;
     assert.ok(
@@ -237,7 +215,7 @@ describe('bundle: managed identity (App Service identity endpoint) reads the key
   });
 
   it('an identity not assigned to the machine fails naming the connection and the client ID, and writes nothing', async () => {
-    const before = snapshotTree(out);
+    const before = snapshotTree(dir.out);
     const reads = vault.reads.length;
     const r = await run(UNASSIGNED_MI);
     const o = outcome(r);
@@ -249,6 +227,6 @@ describe('bundle: managed identity (App Service identity endpoint) reads the key
     );
     assert.match(o.message ?? '', /Identity > User assigned/);
     assert.equal(vault.reads.length, reads, 'no secret was read');
-    assert.deepEqual(snapshotTree(out), before);
+    assert.deepEqual(snapshotTree(dir.out), before);
   });
 });

@@ -6,119 +6,56 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
-import { fakeAzureDevOps, fakeOidcToken } from '../fake-servers/azure-devops';
-import { fakeEntraId, makeAppCertificate, type FakeEntraId } from '../fake-servers/entra-id';
-import { fakeKeyVault, type FakeKeyVault } from '../fake-servers/key-vault';
-import { completion, DEFAULT_CONTENT, fakeOpenAI, type FakeOpenAI } from '../fake-servers/azure-openai';
+import { makeAppCertificate } from '../fake-servers/entra-id';
+import { completion, DEFAULT_CONTENT } from '../fake-servers/azure-openai';
 import { agent, outcome, visibleOutput, type TaskRunOptions } from '../support/agent-run';
-import { startFakeAzure, startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
+import {
+  API_KEY,
+  APP,
+  COGNITIVE,
+  JOB_VARIABLES,
+  PROXY_USER,
+  spConnection,
+  startAzureWorld,
+  SYSTEM_VSS_CONNECTION,
+  TENANT,
+  WIF_APP,
+  wifConnection,
+  type AzureWorld,
+} from '../support/azure-world';
 import { snapshotTree } from '../support/tree-snapshot';
+import { useWorkDir } from '../support/work-dir';
 
-const TENANT = '11111111-2222-3333-4444-555555555555';
-const APP = {
-  clientId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-  objectId: 'ffffffff-0000-1111-2222-333333333333',
-  secret: 'sp-secret~Value.123',
-};
-const WIF_APP = 'bbbbbbbb-cccc-dddd-eeee-ffffffffffff';
 const CERT_APP = 'cccccccc-1111-2222-3333-444444444444';
 const CERT = makeAppCertificate();
 const CONN = '0f5e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
 const WIF_CONN = '1a2b3c4d-5e6f-4789-8abc-def012345678';
-const API_KEY = 'aoai-key-5f4dcc3b5aa765d61d8327deb882cf99';
-const PROXY_USER = { username: 'corp\\builder', password: 'proxy-P@ss' };
-const OIDC = fakeOidcToken('sc://contoso/web/prod-arm', 1);
-const COGNITIVE = 'https://cognitiveservices.azure.com/.default';
 
 describe('bundle: the packaged task run as the agent runs it', function () {
   this.timeout(60000);
-  let entra: FakeEntraId;
-  let vault: FakeKeyVault;
-  let openai: FakeOpenAI;
-  let server: FakeAzure;
-  let proxy: FakeProxy;
-  let work: string;
-  let out: string;
-  let caFile: string;
+  let world: AzureWorld;
 
   before(async function () {
     if (!fs.existsSync(agent.TASK_ENTRY))
       throw new Error(`${agent.TASK_ENTRY} is missing: run npm run build first`);
-    entra = fakeEntraId({
-      tenantId: TENANT,
-      apps: [
-        APP,
-        { clientId: CERT_APP, objectId: 'cert-oid', certificatePem: CERT.certificatePem },
-        {
-          clientId: WIF_APP,
-          objectId: 'wif-oid',
-          federated: { token: OIDC, subject: 'sc://contoso/web/prod-arm' },
-        },
-      ],
+    world = await startAzureWorld({
+      apps: [{ clientId: CERT_APP, objectId: 'cert-oid', certificatePem: CERT.certificatePem }],
+      vaults: {
+        'kv-ci': { secrets: { 'openai-api-key': API_KEY } },
+        'kv-locked': { secrets: { 'openai-api-key': API_KEY }, deny: 'rbac' },
+      },
+      openaiHost: /\.openai\.azure\.com$|^127\.0\.0\.1$/,
     });
-    vault = fakeKeyVault(entra, {
-      'kv-ci': { secrets: { 'openai-api-key': API_KEY } },
-      'kv-locked': { secrets: { 'openai-api-key': API_KEY }, deny: 'rbac' },
-    });
-    openai = fakeOpenAI({
-      apiKeys: [API_KEY],
-      deployments: ['gpt-4o'],
-      bearerTokens: { includes: (t: string) => !!entra.lookup(t, COGNITIVE) },
-      host: /\.openai\.azure\.com$|^127\.0\.0\.1$/,
-    });
-    const devops = fakeAzureDevOps({
-      org: 'contoso',
-      project: 'web',
-      connectionName: 'prod-arm',
-      accessToken: 'job-access-token',
-      token: OIDC,
-    });
-    server = await startFakeAzure([openai.route, entra.route, vault.route, devops]);
-    proxy = await startFakeProxy(server, PROXY_USER);
-    const ca = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-bundle-ca-'));
-    caFile = path.join(ca, 'corp-ca.pem');
-    fs.writeFileSync(caFile, server.caPem);
   });
-  after(async () => {
-    await proxy?.close();
-    await server?.close();
-  });
-  beforeEach(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-bundle-'));
-    out = path.join(work, 's');
-    fs.mkdirSync(out);
-    fs.writeFileSync(path.join(out, 'README.md'), 'the repository\n');
-  });
-  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+  after(() => world?.close());
+  const dir = useWorkDir('cs-bundle', { 'README.md': 'the repository\n' });
 
-  /** A self-hosted agent behind the corporate proxy with its own CA. */
-  const behindProxy = () => ({
-    'Agent.TempDirectory': work,
-    'Build.SourcesDirectory': out,
-    'Agent.ProxyUrl': proxy.url,
-    'Agent.ProxyUsername': PROXY_USER.username,
-    'Agent.CAInfo': caFile,
-  });
-  /** The agent passes the proxy password as a secret variable. */
-  const proxySecret = { 'Agent.ProxyPassword': PROXY_USER.password };
-  const spConnection = {
-    scheme: 'ServicePrincipal',
-    auth: {
-      tenantid: TENANT,
-      serviceprincipalid: APP.clientId,
-      serviceprincipalkey: APP.secret,
-      authenticationType: 'spnKey',
-    },
-    data: { environment: 'AzureCloud', subscriptionId: 'sub' },
-    url: 'https://management.azure.com/',
-  };
   const azureInputs = (extra: Record<string, string> = {}) => ({
     provider: 'azureOpenAI',
     intent: 'service:\n  name: svc\n  language: python\n  framework: flask\n',
-    outputDirectory: out,
+    outputDirectory: dir.out,
     azureSubscription: CONN,
     endpoint: 'https://my-resource.openai.azure.com/',
     deployment: 'gpt-4o',
@@ -136,25 +73,25 @@ describe('bundle: the packaged task run as the agent runs it', function () {
   it('offline: writes the weather service and sets the output variables', async () => {
     const intent = fs.readFileSync(path.join(agent.ROOT, 'examples', 'weather.yaml'), 'utf8');
     const { o } = await runOk({
-      inputs: { provider: 'offline', intent, outputDirectory: out },
-      variables: { 'Agent.TempDirectory': work },
+      inputs: { provider: 'offline', intent, outputDirectory: dir.out },
+      variables: { 'Agent.TempDirectory': dir.work },
     });
     assert.equal(o.outputs[OUTPUTS.serviceName], 'weather');
-    assert.equal(o.outputs[OUTPUTS.manifestPath], path.join(out, '.synthesis', 'manifest.json'));
-    assert.ok(fs.existsSync(path.join(out, 'weather', 'app.py')));
+    assert.equal(o.outputs[OUTPUTS.manifestPath], path.join(dir.out, '.synthesis', 'manifest.json'));
+    assert.ok(fs.existsSync(path.join(dir.out, 'weather', 'app.py')));
   });
 
   it('keyVault: service principal secret, Key Vault, Azure OpenAI, all through the authenticating proxy', async () => {
-    const before = proxy.tunnels.length;
+    const before = world.proxy.tunnels.length;
     const { run, o } = await runOk({
       inputs: azureInputs({ keyVaultName: 'kv-ci' }),
-      endpoints: { [CONN]: spConnection },
-      variables: behindProxy(),
-      secrets: proxySecret,
+      endpoints: { [CONN]: spConnection() },
+      variables: world.behindProxy(dir),
+      secrets: world.proxySecret,
     });
     assert.equal(o.outputs[OUTPUTS.filesWritten], '1');
-    assert.equal(fs.readFileSync(path.join(out, 'svc', 'app.py'), 'utf8'), 'print("hi")\n');
-    const tunnels = proxy.tunnels.slice(before);
+    assert.equal(fs.readFileSync(path.join(dir.out, 'svc', 'app.py'), 'utf8'), 'print("hi")\n');
+    const tunnels = world.proxy.tunnels.slice(before);
     for (const host of [
       'login.microsoftonline.com:443',
       'kv-ci.vault.azure.net:443',
@@ -162,18 +99,18 @@ describe('bundle: the packaged task run as the agent runs it', function () {
     ])
       assert.ok(tunnels.includes(host), `no tunnel to ${host}: ${tunnels.join(', ')}`);
     assert.ok(
-      server.requests.every((r) => r.host !== '127.0.0.1'),
+      world.server.requests.every((r) => r.host !== '127.0.0.1'),
       'every request went through the proxy under its real host name',
     );
-    const chat = openai.chats.at(-1)!;
+    const chat = world.openai.chats.at(-1)!;
     assert.equal(chat.headers['api-key'], API_KEY);
     assert.ok('max_completion_tokens' in chat.body || !('max_tokens' in chat.body));
-    const manifest = JSON.parse(fs.readFileSync(path.join(out, '.synthesis', 'manifest.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir.out, '.synthesis', 'manifest.json'), 'utf8'));
     assert.equal(manifest.model.endpointHost, 'my-resource.openai.azure.com');
     // task-lib echoes Agent.ProxyPassword at import (internal _exposeProxySettings -> _getVariable debug
     // line), before any task code runs; the agent masks it as the secret variable it is. Nothing else may.
     const printed = (
-      visibleOutput(run) + fs.readFileSync(path.join(out, '.synthesis', 'manifest.json'), 'utf8')
+      visibleOutput(run) + fs.readFileSync(path.join(dir.out, '.synthesis', 'manifest.json'), 'utf8')
     )
       .split('\n')
       .filter((l) => !l.startsWith('##vso[task.debug]Agent.ProxyPassword='))
@@ -202,10 +139,12 @@ describe('bundle: the packaged task run as the agent runs it', function () {
     const { run } = await runOk({
       inputs: azureInputs({ keyVaultName: 'kv-ci' }),
       endpoints: { [CONN]: certConnection },
-      variables: behindProxy(),
-      secrets: proxySecret,
+      variables: world.behindProxy(dir),
+      secrets: world.proxySecret,
     });
-    assert.ok(vault.reads.some((r) => r.caller.clientId === CERT_APP && r.caller.grant === 'certificate'));
+    assert.ok(
+      world.vault.reads.some((r) => r.caller.clientId === CERT_APP && r.caller.grant === 'certificate'),
+    );
     const keyLines = CERT.combinedPem
       .split('\n')
       .filter((l) => l.length >= 8 && !l.startsWith('-----'))
@@ -219,11 +158,11 @@ describe('bundle: the packaged task run as the agent runs it', function () {
     const body = hostile.body as Record<string, unknown>;
     body.id = 'x ##vso[task.setvariable variable=serviceName;isOutput=true;]pwned';
     body.model = 'm ##vso[task.prependpath]/evil';
-    openai.enqueue(hostile);
+    world.openai.enqueue(hostile);
     const { run, o } = await runOk({
       inputs: azureInputs({ authMode: 'apiKey', apiKey: API_KEY }),
-      variables: behindProxy(),
-      secrets: proxySecret,
+      variables: world.behindProxy(dir),
+      secrets: world.proxySecret,
     });
     assert.equal(o.outputs[OUTPUTS.serviceName], 'svc');
     assert.ok(!run.stdout.includes('##vso[task.prependpath]'));
@@ -233,73 +172,54 @@ describe('bundle: the packaged task run as the agent runs it', function () {
   it('entraId: no key at all, a bearer token for the Cognitive Services scope', async () => {
     await runOk({
       inputs: azureInputs({ authMode: 'entraId' }),
-      endpoints: { [CONN]: spConnection },
-      variables: behindProxy(),
-      secrets: proxySecret,
+      endpoints: { [CONN]: spConnection() },
+      variables: world.behindProxy(dir),
+      secrets: world.proxySecret,
     });
-    const chat = openai.chats.at(-1)!;
+    const chat = world.openai.chats.at(-1)!;
     assert.equal(chat.headers['api-key'], undefined);
-    assert.ok(entra.lookup(String(chat.headers.authorization).replace(/^Bearer /, ''), COGNITIVE));
+    assert.ok(world.entra.lookup(String(chat.headers.authorization).replace(/^Bearer /, ''), COGNITIVE));
   });
 
   it('workload identity federation: OIDC token from Azure DevOps, exchanged at Entra ID, Key Vault read', async () => {
     await runOk({
       inputs: azureInputs({ azureSubscription: WIF_CONN, keyVaultName: 'kv-ci' }),
-      endpoints: {
-        [WIF_CONN]: {
-          scheme: 'WorkloadIdentityFederation',
-          auth: { tenantid: TENANT, serviceprincipalid: WIF_APP },
-          data: { environment: 'AzureCloud' },
-        },
-        SystemVssConnection: {
-          scheme: 'OAuth',
-          auth: { AccessToken: 'job-access-token' },
-          url: 'https://dev.azure.com/contoso/',
-        },
-      },
-      variables: {
-        ...behindProxy(),
-        'System.CollectionUri': 'https://dev.azure.com/contoso/',
-        'System.TeamProjectId': 'proj-guid',
-        'System.TeamProject': 'web',
-        'System.HostType': 'build',
-        'System.PlanId': 'plan-guid',
-        'System.JobId': 'job-guid',
-      },
-      secrets: proxySecret,
+      endpoints: { [WIF_CONN]: wifConnection(WIF_APP), SystemVssConnection: SYSTEM_VSS_CONNECTION },
+      variables: { ...world.behindProxy(dir), ...JOB_VARIABLES },
+      secrets: world.proxySecret,
     });
-    assert.ok(proxy.tunnels.includes('dev.azure.com:443'));
-    assert.ok(vault.reads.some((r) => r.caller.clientId === WIF_APP));
+    assert.ok(world.proxy.tunnels.includes('dev.azure.com:443'));
+    assert.ok(world.vault.reads.some((r) => r.caller.clientId === WIF_APP));
   });
 
   it('a Key Vault refusal names the vault, the role, and writes nothing', async () => {
-    const before = snapshotTree(out);
+    const before = snapshotTree(dir.out);
     const run = await agent.runTask({
       inputs: azureInputs({ keyVaultName: 'kv-locked' }),
-      endpoints: { [CONN]: spConnection },
-      variables: behindProxy(),
-      secrets: proxySecret,
+      endpoints: { [CONN]: spConnection() },
+      variables: world.behindProxy(dir),
+      secrets: world.proxySecret,
     });
     const o = outcome(run);
     assert.equal(o.result, 'Failed');
     assert.match(o.message ?? '', /kv-locked/);
     assert.match(o.message ?? '', /Key Vault Secrets User/);
-    assert.deepEqual(snapshotTree(out), before);
+    assert.deepEqual(snapshotTree(dir.out), before);
   });
 
   it('a cancelled run (SIGINT during the model call) leaves the output directory untouched', async () => {
-    openai.enqueue({ status: 200, body: null, delayMs: 20000 });
-    const before = snapshotTree(out);
+    world.openai.enqueue({ status: 200, body: null, delayMs: 20000 });
+    const before = snapshotTree(dir.out);
     const started = Date.now();
     const run = await agent.runTask(
       {
-        inputs: { ...azureInputs({ authMode: 'apiKey', apiKey: API_KEY }), endpoint: server.url },
-        variables: { 'Agent.TempDirectory': work, 'Agent.CAInfo': caFile },
+        inputs: { ...azureInputs({ authMode: 'apiKey', apiKey: API_KEY }), endpoint: world.server.url },
+        variables: { 'Agent.TempDirectory': dir.work, 'Agent.CAInfo': world.caFile },
       },
       {
         onSpawn: (child) => {
           const poll = setInterval(() => {
-            if (openai.chats.length && server.requests.at(-1)?.url.includes('chat/completions')) {
+            if (world.openai.chats.length && world.server.requests.at(-1)?.url.includes('chat/completions')) {
               clearInterval(poll);
               child.kill('SIGINT');
             }
@@ -312,6 +232,6 @@ describe('bundle: the packaged task run as the agent runs it', function () {
     const o = outcome(run);
     assert.equal(o.result, 'Cancelled', run.stdout);
     assert.match(o.message ?? '', /cancelled/i);
-    assert.deepEqual(snapshotTree(out), before);
+    assert.deepEqual(snapshotTree(dir.out), before);
   });
 });

@@ -3,20 +3,16 @@
  * must give up within timeoutSeconds, and stop at once when the agent cancels; the process must exit.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { agent, outcome } from '../support/agent-run';
 import { snapshotTree } from '../support/tree-snapshot';
+import { useWorkDir } from '../support/work-dir';
 
 describe('bundle: an unresponsive network during sign-in', function () {
   this.timeout(40000);
   let blackHole: net.Server;
   const sockets = new Set<net.Socket>();
   let proxyUrl: string;
-  let work: string;
-  let out: string;
 
   before(async () => {
     blackHole = net.createServer((socket) => {
@@ -33,12 +29,8 @@ describe('bundle: an unresponsive network during sign-in', function () {
   beforeEach(() => {
     for (const s of sockets) s.destroy();
     sockets.clear();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-unresponsive-'));
-    out = path.join(work, 's');
-    fs.mkdirSync(out);
-    fs.writeFileSync(path.join(out, 'README.md'), 'mine\n');
   });
-  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+  const dir = useWorkDir('cs-unresponsive', { 'README.md': 'mine\n' });
 
   const options = () => ({
     inputs: {
@@ -62,11 +54,15 @@ describe('bundle: an unresponsive network during sign-in', function () {
         data: { environment: 'AzureCloud' },
       },
     },
-    variables: { 'Agent.TempDirectory': work, 'Build.SourcesDirectory': out, 'Agent.ProxyUrl': proxyUrl },
+    variables: {
+      'Agent.TempDirectory': dir.work,
+      'Build.SourcesDirectory': dir.out,
+      'Agent.ProxyUrl': proxyUrl,
+    },
   });
 
   it('gives up after timeoutSeconds, naming it, and exits', async () => {
-    const before = snapshotTree(out);
+    const before = snapshotTree(dir.out);
     const started = Date.now();
     const run = await agent.runTask(options());
     const elapsed = Date.now() - started;
@@ -74,11 +70,11 @@ describe('bundle: an unresponsive network during sign-in', function () {
     assert.equal(o.result, 'Failed', run.stdout);
     assert.match(o.message ?? '', /took longer than 5 s[\s\S]*timeoutSeconds/);
     assert.ok(elapsed < 15000, `the task took ${elapsed} ms to end`);
-    assert.deepEqual(snapshotTree(out), before);
+    assert.deepEqual(snapshotTree(dir.out), before);
   });
 
   it('stops at once on SIGINT during the sign-in, reporting Cancelled', async () => {
-    const before = snapshotTree(out);
+    const before = snapshotTree(dir.out);
     let sent = 0;
     const run = await agent.runTask(
       { ...options(), inputs: { ...options().inputs, timeoutSeconds: '60' } },
@@ -98,6 +94,6 @@ describe('bundle: an unresponsive network during sign-in', function () {
     assert.ok(sent > 0, 'the task never reached the proxy');
     assert.ok(Date.now() - sent < 6000, `the task took ${Date.now() - sent} ms to stop after SIGINT`);
     assert.equal(outcome(run).result, 'Cancelled', run.stdout);
-    assert.deepEqual(snapshotTree(out), before);
+    assert.deepEqual(snapshotTree(dir.out), before);
   });
 });

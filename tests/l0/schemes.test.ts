@@ -5,44 +5,22 @@
  * with a connection message instead of the one asserted.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
+import type { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
 import { makeAppCertificate } from '../fake-servers/entra-id';
-import { REPO_ROOT } from '../support/repo';
 import { snapshotTree } from '../support/tree-snapshot';
+import { useWorkDir } from '../support/work-dir';
 import type { L0Spec } from './mock-run';
+import { runL0 } from './run-l0';
 
-const TASK_JSON = path.join(REPO_ROOT, 'tasks', 'CodeSynthesis', 'task.json');
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const CLIENT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 const CONN = 'c0ffee00-1111-4222-8333-444455556666';
-
-async function runL0(spec: L0Spec): Promise<MockTestRunner> {
-  process.env.L0_SPEC = JSON.stringify(spec);
-  try {
-    const runner = new MockTestRunner(path.join(__dirname, 'mock-run.js'), TASK_JSON);
-    await runner.runAsync();
-    return runner;
-  } finally {
-    delete process.env.L0_SPEC;
-  }
-}
 
 type Endpoint = NonNullable<L0Spec['endpoints']>[string];
 
 describe('L0: service connection schemes that fail before any network call', function () {
   this.timeout(30000);
-  let work: string;
-  let out: string;
-  beforeEach(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-l0-schemes-'));
-    out = path.join(work, 's');
-    fs.mkdirSync(out);
-    fs.writeFileSync(path.join(out, 'keep.txt'), 'existing');
-  });
-  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+  const dir = useWorkDir('cs-l0-schemes', { 'keep.txt': 'existing' });
 
   const spec = (
     endpoint: Endpoint | undefined,
@@ -52,7 +30,7 @@ describe('L0: service connection schemes that fail before any network call', fun
     inputs: {
       provider: 'azureOpenAI',
       intent: 'service:\n  name: svc\n  language: python\n  framework: flask\n',
-      outputDirectory: out,
+      outputDirectory: dir.out,
       azureSubscription: CONN,
       keyVaultName: 'kv-l0-nowhere',
       endpoint: 'https://127.0.0.1:9/',
@@ -60,7 +38,7 @@ describe('L0: service connection schemes that fail before any network call', fun
       timeoutSeconds: '5',
       ...inputs,
     },
-    variables: { 'Agent.TempDirectory': work, 'Build.SourcesDirectory': out, ...variables },
+    variables: { 'Agent.TempDirectory': dir.work, 'Build.SourcesDirectory': dir.out, ...variables },
     ...(endpoint ? { endpoints: { [CONN]: endpoint } } : {}),
   });
   const sp = (auth: Record<string, string>): Endpoint => ({
@@ -180,13 +158,13 @@ describe('L0: service connection schemes that fail before any network call', fun
   for (const c of cases) {
     it(`${c.name}: fails with a specific error and leaves the output directory unchanged`, async () => {
       const s = c.spec();
-      const before = snapshotTree(out);
+      const before = snapshotTree(dir.out);
       const runner = await runL0(s);
       assert.equal(runner.succeeded, false, runner.stdout);
       assert.equal(runner.errorIssues.length, 1, runner.errorIssues.join(' | '));
       const issue = runner.errorIssues[0]!;
       for (const re of c.says) assert.match(issue, re, runner.stdout);
-      assert.deepEqual(snapshotTree(out), before);
+      assert.deepEqual(snapshotTree(dir.out), before);
       c.also?.(runner, s);
       for (const secret of ['sp-secret-l0', 'job-access-token-l0']) {
         const printed = runner.stdout

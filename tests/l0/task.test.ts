@@ -4,28 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
+import type { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
 import { OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
 import { REPO_ROOT } from '../support/repo';
 import { snapshotTree } from '../support/tree-snapshot';
+import { useWorkDir } from '../support/work-dir';
 import type { L0Spec } from './mock-run';
+import { runL0 } from './run-l0';
 
-const ROOT = REPO_ROOT;
-const TASK_JSON = path.join(ROOT, 'tasks', 'CodeSynthesis', 'task.json');
-const WEATHER = fs.readFileSync(path.join(ROOT, 'examples', 'weather.yaml'), 'utf8');
-
-async function runL0(spec: L0Spec): Promise<MockTestRunner> {
-  process.env.L0_SPEC = JSON.stringify(spec);
-  try {
-    const runner = new MockTestRunner(path.join(__dirname, 'mock-run.js'), TASK_JSON);
-    await runner.runAsync();
-    return runner;
-  } finally {
-    delete process.env.L0_SPEC;
-  }
-}
+const WEATHER = fs.readFileSync(path.join(REPO_ROOT, 'examples', 'weather.yaml'), 'utf8');
 
 /** The value set for an output variable, from its ##vso[task.setvariable] line. */
 function output(runner: MockTestRunner, name: string): string | undefined {
@@ -35,33 +23,25 @@ function output(runner: MockTestRunner, name: string): string | undefined {
 
 describe('L0: CodeSynthesis task entry', function () {
   this.timeout(60000);
-  let work: string;
-  let out: string;
-  beforeEach(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-l0-'));
-    out = path.join(work, 's');
-    fs.mkdirSync(out);
-    fs.writeFileSync(path.join(out, 'keep.txt'), 'existing');
-  });
-  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
-  const variables = () => ({ 'Agent.TempDirectory': work, 'Build.SourcesDirectory': out });
+  const dir = useWorkDir('cs-l0', { 'keep.txt': 'existing' });
+  const variables = () => ({ 'Agent.TempDirectory': dir.work, 'Build.SourcesDirectory': dir.out });
 
   it('writes the offline weather service and sets every output variable', async () => {
     const runner = await runL0({
-      inputs: { provider: 'offline', intent: WEATHER, outputDirectory: out },
+      inputs: { provider: 'offline', intent: WEATHER, outputDirectory: dir.out },
       variables: variables(),
     });
     assert.ok(runner.succeeded, runner.stdout + runner.stderr);
-    const manifest = JSON.parse(fs.readFileSync(path.join(out, '.synthesis', 'manifest.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir.out, '.synthesis', 'manifest.json'), 'utf8'));
     assert.equal(output(runner, OUTPUTS.filesWritten), String(manifest.files.length));
-    assert.equal(output(runner, OUTPUTS.manifestPath), path.join(out, '.synthesis', 'manifest.json'));
-    assert.equal(output(runner, OUTPUTS.outputDirectory), out);
+    assert.equal(output(runner, OUTPUTS.manifestPath), path.join(dir.out, '.synthesis', 'manifest.json'));
+    assert.equal(output(runner, OUTPUTS.outputDirectory), dir.out);
     assert.equal(output(runner, OUTPUTS.serviceName), 'weather');
     assert.equal(output(runner, OUTPUTS.language), 'python');
     assert.equal(output(runner, OUTPUTS.promptTokens), '0');
     assert.equal(output(runner, OUTPUTS.completionTokens), '0');
-    assert.ok(fs.existsSync(path.join(out, 'weather')), 'service folder written');
-    assert.equal(fs.readFileSync(path.join(out, 'keep.txt'), 'utf8'), 'existing');
+    assert.ok(fs.existsSync(path.join(dir.out, 'weather')), 'service folder written');
+    assert.equal(fs.readFileSync(path.join(dir.out, 'keep.txt'), 'utf8'), 'existing');
     const summary =
       /##vso\[task\.addattachment type=Distributedtask\.Core\.Summary;name=Code synthesis;\](.+)/.exec(
         runner.stdout,
@@ -74,7 +54,7 @@ describe('L0: CodeSynthesis task entry', function () {
     [
       'an undefined intent variable',
       () => ({
-        inputs: { provider: 'offline', intent: '$(intent)', outputDirectory: out },
+        inputs: { provider: 'offline', intent: '$(intent)', outputDirectory: dir.out },
         variables: variables(),
       }),
       /variable 'intent' is not defined/,
@@ -82,7 +62,7 @@ describe('L0: CodeSynthesis task entry', function () {
     [
       'free text with the offline provider',
       () => ({
-        inputs: { provider: 'offline', intent: 'a weather service please', outputDirectory: out },
+        inputs: { provider: 'offline', intent: 'a weather service please', outputDirectory: dir.out },
         variables: variables(),
       }),
       /offline provider needs a YAML service card/i,
@@ -90,7 +70,11 @@ describe('L0: CodeSynthesis task entry', function () {
     [
       'a missing intent file',
       () => ({
-        inputs: { provider: 'offline', intentFile: path.join(work, 'nope.yaml'), outputDirectory: out },
+        inputs: {
+          provider: 'offline',
+          intentFile: path.join(dir.work, 'nope.yaml'),
+          outputDirectory: dir.out,
+        },
         variables: variables(),
       }),
       /Input 'intentFile': cannot read/,
@@ -98,10 +82,10 @@ describe('L0: CodeSynthesis task entry', function () {
     [
       'a conflict under policy fail',
       () => {
-        fs.mkdirSync(path.join(out, 'weather'), { recursive: true });
-        fs.writeFileSync(path.join(out, 'weather', 'app.py'), 'mine');
+        fs.mkdirSync(path.join(dir.out, 'weather'), { recursive: true });
+        fs.writeFileSync(path.join(dir.out, 'weather', 'app.py'), 'mine');
         return {
-          inputs: { provider: 'offline', intent: WEATHER, outputDirectory: out },
+          inputs: { provider: 'offline', intent: WEATHER, outputDirectory: dir.out },
           variables: variables(),
         };
       },
@@ -110,14 +94,17 @@ describe('L0: CodeSynthesis task entry', function () {
     [
       'too many files',
       () => ({
-        inputs: { provider: 'offline', intent: WEATHER, outputDirectory: out, maxFiles: '2' },
+        inputs: { provider: 'offline', intent: WEATHER, outputDirectory: dir.out, maxFiles: '2' },
         variables: variables(),
       }),
       /maxFiles/,
     ],
     [
       'a bad provider',
-      () => ({ inputs: { provider: 'gpt', intent: WEATHER, outputDirectory: out }, variables: variables() }),
+      () => ({
+        inputs: { provider: 'gpt', intent: WEATHER, outputDirectory: dir.out },
+        variables: variables(),
+      }),
       /Input 'provider'/,
     ],
     [
@@ -126,7 +113,7 @@ describe('L0: CodeSynthesis task entry', function () {
         inputs: {
           provider: 'azureOpenAI',
           intent: WEATHER,
-          outputDirectory: out,
+          outputDirectory: dir.out,
           endpoint: 'https://r.openai.azure.com',
           deployment: 'gpt',
           keyVaultName: 'kv-one',
@@ -139,14 +126,14 @@ describe('L0: CodeSynthesis task entry', function () {
   for (const [name, spec, message] of failures) {
     it(`fails clearly on ${name} and leaves the output directory unchanged`, async () => {
       const s = spec();
-      const before = snapshotTree(out);
+      const before = snapshotTree(dir.out);
       const runner = await runL0(s);
       assert.equal(runner.succeeded, false, runner.stdout);
       assert.ok(
         runner.errorIssues.some((m) => message.test(m)),
         `no error matching ${message}: ${runner.errorIssues.join(' | ')}`,
       );
-      assert.deepEqual(snapshotTree(out), before);
+      assert.deepEqual(snapshotTree(dir.out), before);
     });
   }
 
@@ -160,7 +147,7 @@ describe('L0: CodeSynthesis task entry', function () {
         endpoint: 'https://127.0.0.1:9/v1',
         deployment: 'm',
         intent: WEATHER,
-        outputDirectory: out,
+        outputDirectory: dir.out,
         timeoutSeconds: '5',
       },
       variables: { ...variables(), 'System.Debug': 'true' },
