@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { agent, outcome } from '../support/agent-run';
 import { REPO_ROOT } from '../support/repo';
 
 interface Manifest {
@@ -138,6 +139,52 @@ describe('scripts/package.mjs', function () {
         .get(`${TASK_FOLDER}/icon.png`)!
         .equals(fs.readFileSync(path.join(ROOT, 'tasks', 'CodeSynthesis', 'icon.png'))),
     );
+  });
+
+  it('runs from the task folder unpacked out of the .vsix, as the agent runs it (offline and remote paths)', async () => {
+    const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'code-synthesis-unpacked-'));
+    try {
+      const taskDir = path.join(unpacked, 'CodeSynthesis_86ee887c', '1.0.0');
+      fs.mkdirSync(taskDir, { recursive: true });
+      for (const [name, data] of entries)
+        if (name.startsWith(`${TASK_FOLDER}/`))
+          fs.writeFileSync(path.join(taskDir, name.slice(TASK_FOLDER.length + 1)), data);
+      const sources = path.join(unpacked, 's');
+      fs.mkdirSync(sources);
+      const variables = { 'Agent.TempDirectory': unpacked, 'Build.SourcesDirectory': sources };
+      const entry = path.join(taskDir, 'index.js');
+      const intent = fs.readFileSync(path.join(ROOT, 'examples', 'weather.yaml'), 'utf8');
+
+      const offline = outcome(
+        await agent.runTask({ inputs: { provider: 'offline', intent }, variables }, { entry }),
+      );
+      assert.equal(offline.result, 'Succeeded', offline.message);
+      assert.ok(fs.existsSync(path.join(sources, 'weather', 'app.py')));
+
+      // The remote path loads remote.js beside index.js: an unreachable endpoint proves it loaded and ran.
+      const remote = outcome(
+        await agent.runTask(
+          {
+            inputs: {
+              provider: 'openAICompatible',
+              authMode: 'apiKey',
+              apiKey: 'k-0123456789',
+              endpoint: 'https://127.0.0.1:9/v1',
+              deployment: 'm',
+              intent,
+              outputDirectory: path.join(unpacked, 'o'),
+              timeoutSeconds: '5',
+            },
+            variables,
+          },
+          { entry },
+        ),
+      );
+      assert.equal(remote.result, 'Failed');
+      assert.match(remote.message ?? '', /127\.0\.0\.1/);
+    } finally {
+      fs.rmSync(unpacked, { recursive: true, force: true });
+    }
   });
 
   it('contains no node_modules anywhere', () => {
