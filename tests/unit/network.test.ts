@@ -247,6 +247,36 @@ describe('network', () => {
     });
   });
 
+  describe('the agent skipping certificate validation (--sslskipcertvalidation)', () => {
+    it('lets both stacks reach a server no trusted CA signed, directly and through the proxy', async () => {
+      const skip = await loadNetwork(
+        { url: proxy.url, bypass: ['^https://127\\.0\\.0\\.1[:/]'] },
+        { skipValidation: true },
+        readFile,
+        () => undefined,
+      );
+      assert.equal((await get('https://management.azure.com/', azureClientOptions(skip).agent)).status, 200);
+      assert.equal((await get(`${server.url}/direct`, azureClientOptions(skip).agent)).status, 200);
+      const { fetch, dispatcher } = createFetch(skip);
+      try {
+        assert.equal((await fetch('https://management.azure.com/x')).status, 200);
+        assert.equal((await fetch(`${server.url}/y`)).status, 200);
+      } finally {
+        await dispatcher.destroy();
+      }
+    });
+
+    it('is off unless the agent says so', async () => {
+      const strict = await loadNetwork(undefined, {}, readFile, () => undefined);
+      const { fetch, dispatcher } = createFetch(strict);
+      try {
+        await assert.rejects(fetch(`${server.url}/z`));
+      } finally {
+        await dispatcher.destroy();
+      }
+    });
+  });
+
   describe('describeNetworkFailure', () => {
     it('explains DNS, TLS trust and connection failures found anywhere in the cause chain', () => {
       const dns = describeNetworkFailure(

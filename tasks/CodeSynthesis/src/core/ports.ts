@@ -41,6 +41,8 @@ export interface CertSettings {
   certFile?: string;
   keyFile?: string;
   passphrase?: string;
+  /** The agent was configured with --sslskipcertvalidation (Agent.SkipCertValidation). */
+  skipValidation?: boolean;
 }
 
 /** How the run ended: Cancelled when the agent cancelled it (nothing was written). */

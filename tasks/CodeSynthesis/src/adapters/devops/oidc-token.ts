@@ -80,6 +80,7 @@ export function webApiOptions(
           },
         }
       : {}),
+    ...(certs?.skipValidation ? { ignoreSslError: true } : {}),
   } as IRequestOptions;
 }
 

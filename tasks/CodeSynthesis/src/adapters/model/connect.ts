@@ -34,6 +34,10 @@ export async function connectRemoteModel(
   const endpoint = settings.endpoint!;
   const deployment = settings.deployment!;
   const certs = host.certificates();
+  if (certs?.skipValidation)
+    host.warn(
+      'The agent skips TLS certificate validation (--sslskipcertvalidation), so this task does too. Configure the CA instead (Agent.CAInfo).',
+    );
   const network = await loadNetwork(
     host.proxy(),
     certs,

@@ -25,6 +25,8 @@ export interface LoadedCerts {
   /** Client key, PEM (Agent.ClientCertKey). */
   key?: string;
   passphrase?: string;
+  /** The agent skips certificate validation (--sslskipcertvalidation): the task does too. */
+  skipValidation?: boolean;
 }
 
 /** How the task reaches the network: the agent's proxy (with its bypass list) and TLS material. */
@@ -86,6 +88,7 @@ export async function loadNetwork(
     if (cert) loaded.cert = cert;
     if (key) loaded.key = key;
     if (certs.passphrase) loaded.passphrase = certs.passphrase;
+    if (certs.skipValidation) loaded.skipValidation = true;
     if (Object.keys(loaded).length) network.certs = loaded;
   }
   return network;
@@ -121,6 +124,7 @@ function tlsOptions(certs: LoadedCerts | undefined): tls.ConnectionOptions {
     ...(certs.cert ? { cert: certs.cert } : {}),
     ...(certs.key ? { key: certs.key } : {}),
     ...(certs.passphrase ? { passphrase: certs.passphrase } : {}),
+    ...(certs.skipValidation ? { rejectUnauthorized: false } : {}),
   };
 }
 

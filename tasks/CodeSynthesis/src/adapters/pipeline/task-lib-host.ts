@@ -169,13 +169,15 @@ export function createTaskLibHost(): PipelineHost {
     },
     certificates(): CertSettings | undefined {
       const config = quietly(() => tl.getHttpCertConfiguration());
-      if (!config) return undefined;
+      const skipValidation = (tl.getVariable('Agent.SkipCertValidation') ?? '').toLowerCase() === 'true';
+      if (!config) return skipValidation ? { skipValidation } : undefined;
       if (config.passphrase) maskSecret(config.passphrase);
       const certs: CertSettings = {
         ...(config.caFile ? { caFile: config.caFile } : {}),
         ...(config.certFile ? { certFile: config.certFile } : {}),
         ...(config.keyFile ? { keyFile: config.keyFile } : {}),
         ...(config.passphrase ? { passphrase: config.passphrase } : {}),
+        ...(skipValidation ? { skipValidation } : {}),
       };
       return Object.keys(certs).length ? certs : undefined;
     },
