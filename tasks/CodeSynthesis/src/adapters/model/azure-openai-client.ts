@@ -3,7 +3,13 @@
  * bearer token) against https://<resource>.openai.azure.com/openai/deployments/<deployment>/chat/completions.
  */
 import type { ModelClient, ModelInfo, ModelReply, ModelRequest } from '../../core/ports';
-import { completeChat, hostOf, sdkLogger, type ChatClientOptions, type ChatSpec } from './chat-completions';
+import {
+  completeChat,
+  hostOf,
+  sdkClientOptions,
+  type ChatClientOptions,
+  type ChatSpec,
+} from './chat-completions';
 
 export interface AzureOpenAIClientOptions extends ChatClientOptions {
   /** The api-version query parameter, e.g. 2024-10-21. */
@@ -52,13 +58,7 @@ export class AzureOpenAIClient implements ModelClient {
           deployment: options.deployment,
           apiVersion: options.apiVersion,
           ...(azureADTokenProvider ? { azureADTokenProvider } : { apiKey }),
-          organization: null,
-          project: null,
-          fetch,
-          timeout: options.timeoutMs,
-          maxRetries: options.maxRetries,
-          logger: sdkLogger(options.logger),
-          logLevel: 'warn',
+          ...sdkClientOptions(options, fetch),
         }),
     };
   }

@@ -339,6 +339,23 @@ function findTyped(err: unknown): SynthesisError | undefined {
 
 /** Settle with `promise`, or reject as soon as `signal` aborts (the SDK's retry sleeps do not watch the signal). */
 
+/**
+ * Options both SDK clients get: our fetch, the time budget and retry count, logs to debug output, and
+ * no organization/project headers (so OPENAI_ORG_ID / OPENAI_PROJECT_ID in the agent's environment
+ * are not sent).
+ */
+export function sdkClientOptions(options: ChatClientOptions, fetch: Fetch) {
+  return {
+    organization: null,
+    project: null,
+    fetch,
+    timeout: options.timeoutMs,
+    maxRetries: options.maxRetries,
+    logger: sdkLogger(options.logger),
+    logLevel: 'warn' as const,
+  };
+}
+
 /** Routes the SDK's own log lines (off below warn) to debug output; they may quote remote text. */
 export function sdkLogger(logger: Logger): { error: LogFn; warn: LogFn; info: LogFn; debug: LogFn } {
   const log: LogFn = (message) => logger.untrusted(`openai: ${message}`, 'debug');

@@ -4,7 +4,13 @@
  * not support response_format json_schema are asked once more without it.
  */
 import type { ModelClient, ModelInfo, ModelReply, ModelRequest } from '../../core/ports';
-import { completeChat, hostOf, sdkLogger, type ChatClientOptions, type ChatSpec } from './chat-completions';
+import {
+  completeChat,
+  hostOf,
+  sdkClientOptions,
+  type ChatClientOptions,
+  type ChatSpec,
+} from './chat-completions';
 
 export interface OpenAICompatibleClientOptions extends ChatClientOptions {
   /** Sent as `Authorization: Bearer <apiKey>`. */
@@ -38,13 +44,7 @@ export class OpenAICompatibleClient implements ModelClient {
         new sdk.OpenAI({
           baseURL,
           apiKey: options.apiKey,
-          organization: null,
-          project: null,
-          fetch,
-          timeout: options.timeoutMs,
-          maxRetries: options.maxRetries,
-          logger: sdkLogger(options.logger),
-          logLevel: 'warn',
+          ...sdkClientOptions(options, fetch),
         }),
     };
   }
