@@ -4,10 +4,9 @@
 import { INPUTS, OUTPUTS, type InputName } from './core/contract';
 import { isSynthesisError, type CancelledError } from './core/errors';
 import type { PipelineHost } from './core/ports';
-import { parseSettings, type RawInputs } from './core/settings';
+import { parseSettings, type RawInputs, type Settings } from './core/settings';
 import { renderSummary } from './core/summary';
 import { synthesize, type SynthesisPorts, type SynthesisResult } from './core/synthesize';
-import type { Settings } from './core/settings';
 
 export type Composer = (settings: Settings, host: PipelineHost) => Promise<SynthesisPorts>;
 
@@ -81,7 +80,8 @@ function publish(host: PipelineHost, result: SynthesisResult): void {
 /** The user-facing message for any error; details and stacks go to debug output only. */
 export function describeError(err: unknown, host: PipelineHost): string {
   if (isSynthesisError(err)) {
-    if (err.cause) host.debug(`Cause: ${String((err.cause as Error).stack ?? err.cause)}`);
+    // A cause may quote a remote response: debug output, through the untrusted channel.
+    if (err.cause) host.untrusted(`Cause: ${String((err.cause as Error).stack ?? err.cause)}`, 'debug');
     return err.describe();
   }
   const e = err as Error;
