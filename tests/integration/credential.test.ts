@@ -5,8 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { cloudFromConnection } from '../../tasks/CodeSynthesis/src/adapters/azure/cloud';
 import {
   createCredential,
@@ -15,8 +13,9 @@ import {
 import { loadNetwork, type Network } from '../../tasks/CodeSynthesis/src/adapters/net/network';
 import { CredentialError } from '../../tasks/CodeSynthesis/src/core/errors';
 import type { ServiceConnection } from '../../tasks/CodeSynthesis/src/core/ports';
-import { startFakeAzure, startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
-import { FAKE_HOSTS, testPki } from '../support/test-ca';
+import { startCorporateNetwork, type CorporateNetwork } from '../support/azure-world';
+import { startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
+import { FAKE_HOSTS } from '../support/test-ca';
 import { AADSTS, fakeEntraId, makeAppCertificate, type FakeEntraId } from '../fake-servers/entra-id';
 
 const TENANT = '3f1e2d4c-5b6a-4789-8a0b-1c2d3e4f5a6b';
@@ -33,9 +32,10 @@ describe('createCredential (real @azure/identity, fake Entra ID, through a proxy
   const appCert = makeAppCertificate();
   const strangerCert = makeAppCertificate('not-registered');
   let entra: FakeEntraId;
+  let corp: CorporateNetwork;
   let azure: FakeAzure;
   let proxy: FakeProxy;
-  let tmp: string;
+  let caFile: string;
   let net: Network;
   let secrets: string[];
 
@@ -48,11 +48,8 @@ describe('createCredential (real @azure/identity, fake Entra ID, through a proxy
         { clientId: WIF_APP, federated: { token: OIDC_TOKEN, subject: SUBJECT } },
       ],
     });
-    azure = await startFakeAzure([entra.route]);
-    proxy = await startFakeProxy(azure);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cred-test-'));
-    const caFile = path.join(tmp, 'agent-ca.pem');
-    fs.writeFileSync(caFile, testPki().caPem);
+    corp = await startCorporateNetwork([entra.route]);
+    ({ server: azure, proxy, caFile } = corp);
     net = await loadNetwork(
       { url: proxy.url, bypass: [] },
       { caFile },
@@ -61,11 +58,7 @@ describe('createCredential (real @azure/identity, fake Entra ID, through a proxy
     );
   });
 
-  after(async () => {
-    await proxy.close();
-    await azure.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => corp.close());
 
   beforeEach(() => {
     secrets = [];
@@ -291,7 +284,7 @@ describe('createCredential (real @azure/identity, fake Entra ID, through a proxy
     try {
       const wrong = await loadNetwork(
         { url: authProxy.url, username: 'builder', password: 'wrong-pass', bypass: [] },
-        { caFile: path.join(tmp, 'agent-ca.pem') },
+        { caFile },
         (p) => fs.promises.readFile(p, 'utf8'),
         () => undefined,
       );

@@ -6,16 +6,14 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
 import { cloudFromConnection } from '../../tasks/CodeSynthesis/src/adapters/azure/cloud';
 import { createCredential } from '../../tasks/CodeSynthesis/src/adapters/azure/credential';
 import { KeyVaultSecretStore } from '../../tasks/CodeSynthesis/src/adapters/azure/key-vault-secret-store';
 import { loadNetwork, type Network } from '../../tasks/CodeSynthesis/src/adapters/net/network';
 import { CredentialError } from '../../tasks/CodeSynthesis/src/core/errors';
 import type { ProxySettings, ServiceConnection } from '../../tasks/CodeSynthesis/src/core/ports';
-import { startFakeAzure, startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
-import { testPki } from '../support/test-ca';
+import { startCorporateNetwork, type CorporateNetwork } from '../support/azure-world';
+import { startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
 import { AADSTS, fakeEntraId, type FakeEntraId } from '../fake-servers/entra-id';
 import { fakeKeyVault, type FakeKeyVault } from '../fake-servers/key-vault';
 
@@ -44,9 +42,9 @@ function connection(overrides: Partial<ServiceConnection['auth']> = {}): Service
 describe('KeyVaultSecretStore (real SDKs, fake Entra ID and Key Vault, through a proxy)', () => {
   let entra: FakeEntraId;
   let vault: FakeKeyVault;
+  let corp: CorporateNetwork;
   let azure: FakeAzure;
   let proxy: FakeProxy;
-  let tmp: string;
   let caFile: string;
   let secrets: string[];
 
@@ -64,18 +62,11 @@ describe('KeyVaultSecretStore (real SDKs, fake Entra ID and Key Vault, through a
       policies: { secrets: { 'openai-api-key': API_KEY }, deny: 'accessPolicy' },
       roles: { secrets: { 'openai-api-key': API_KEY }, deny: 'rbac' },
     });
-    azure = await startFakeAzure([entra.route, vault.route]);
-    proxy = await startFakeProxy(azure);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kv-test-'));
-    caFile = path.join(tmp, 'agent-ca.pem');
-    fs.writeFileSync(caFile, testPki().caPem);
+    corp = await startCorporateNetwork([entra.route, vault.route]);
+    ({ server: azure, proxy, caFile } = corp);
   });
 
-  after(async () => {
-    await proxy.close();
-    await azure.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => corp.close());
 
   beforeEach(() => {
     secrets = [];
