@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the task and the CLI with esbuild, one file each, and checks the bundles' invariants:
-//   dist/tasks/CodeSynthesis/{index.js, task.json, icon.png}   the task folder the extension ships
+//   dist/tasks/CodeSynthesis/{index.js, remote.js, task.json, icon.png, package.json}   the task folder the extension ships
 //   dist/cli.js (+ .map)                                       the local CLI
 //   dist/sourcemaps/tasks/CodeSynthesis/index.js.map           kept out of the shipped task folder
 //   dist/meta.json                                             esbuild metafile, for analysis
@@ -211,6 +211,13 @@ async function main() {
     fs.renameSync(path.join(TASK_OUT, map), path.join(mapDir, map));
   for (const file of ['task.json', 'icon.png'])
     fs.copyFileSync(path.join(TASK_SRC, file), path.join(TASK_OUT, file));
+  // The task folder says it is CommonJS itself: Node reads the nearest package.json above a .js file,
+  // and an agent unpacked inside a project whose package.json says "type": "module" would otherwise
+  // load index.js as an ES module and fail. (Microsoft's task folders carry a package.json too.)
+  fs.writeFileSync(
+    path.join(TASK_OUT, 'package.json'),
+    JSON.stringify({ name: 'code-synthesis-task', private: true, type: 'commonjs' }, null, 2) + '\n',
+  );
   fs.chmodSync(path.join(DIST, 'cli.js'), 0o755);
 
   const problems = checkBundles(metafile, (out) => fs.readFileSync(path.join(ROOT, out), 'utf8'));

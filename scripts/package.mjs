@@ -67,9 +67,12 @@ export function checkVsix(entries, manifest) {
   if (!entries.has('extension.vsixmanifest')) problems.push('extension.vsixmanifest is missing');
   for (const folder of taskFolders(manifest)) {
     const inside = names.filter((n) => n.startsWith(`${folder}/`));
-    for (const file of ['task.json', 'index.js', 'remote.js']) {
+    for (const file of ['task.json', 'index.js', 'remote.js', 'package.json']) {
       if (!entries.has(`${folder}/${file}`)) problems.push(`${folder}/${file} is missing`);
     }
+    const pkg = entries.get(`${folder}/package.json`);
+    if (pkg && JSON.parse(pkg.toString('utf8')).type !== 'commonjs')
+      problems.push(`${folder}/package.json does not say "type": "commonjs"`);
     const modules = inside.filter((n) => n.split('/').includes('node_modules'));
     if (modules.length > 0)
       problems.push(

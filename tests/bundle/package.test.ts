@@ -118,12 +118,13 @@ describe('scripts/package.mjs', function () {
     );
   });
 
-  it('holds the task folder as built: task.json as in the source, index.js, icon, nothing else', () => {
+  it('holds the task folder as built: task.json as in the source, bundles, icon, a CommonJS package.json, nothing else', () => {
     const inTask = [...entries.keys()].filter((n) => n.startsWith(`${TASK_FOLDER}/`)).sort();
     assert.deepEqual(
       inTask,
-      ['icon.png', 'index.js', 'remote.js', 'task.json'].map((f) => `${TASK_FOLDER}/${f}`),
+      ['icon.png', 'index.js', 'package.json', 'remote.js', 'task.json'].map((f) => `${TASK_FOLDER}/${f}`),
     );
+    assert.equal(JSON.parse(entries.get(`${TASK_FOLDER}/package.json`)!.toString('utf8')).type, 'commonjs');
     assert.ok(
       entries
         .get(`${TASK_FOLDER}/task.json`)!
@@ -141,9 +142,12 @@ describe('scripts/package.mjs', function () {
     );
   });
 
-  it('runs from the task folder unpacked out of the .vsix, as the agent runs it (offline and remote paths)', async () => {
+  it('runs from the task folder unpacked out of the .vsix, as the agent runs it (offline and remote paths), even under a "type": "module" package', async () => {
     const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'code-synthesis-unpacked-'));
     try {
+      // An agent installed inside a Node project: without its own package.json the task's CommonJS
+      // index.js would be loaded as an ES module ("require is not defined in ES module scope").
+      fs.writeFileSync(path.join(unpacked, 'package.json'), JSON.stringify({ type: 'module' }));
       const taskDir = path.join(unpacked, 'CodeSynthesis_86ee887c', '1.0.0');
       fs.mkdirSync(taskDir, { recursive: true });
       for (const [name, data] of entries)
@@ -209,11 +213,13 @@ describe('scripts/package.mjs', function () {
     assert.deepEqual(pkg.checkVsix(good, manifest), []);
     const withModules = new Map(good).set(`${TASK_FOLDER}/node_modules/q/q.js`, Buffer.from(''));
     assert.match(pkg.checkVsix(withModules, manifest).join('\n'), /contains node_modules/);
-    for (const file of ['task.json', 'index.js', 'remote.js']) {
+    for (const file of ['task.json', 'index.js', 'remote.js', 'package.json']) {
       const without = new Map(good);
       without.delete(`${TASK_FOLDER}/${file}`);
       assert.deepEqual(pkg.checkVsix(without, manifest), [`${TASK_FOLDER}/${file} is missing`]);
     }
+    const esm = new Map(good).set(`${TASK_FOLDER}/package.json`, Buffer.from('{"type":"module"}'));
+    assert.deepEqual(pkg.checkVsix(esm, manifest), [`${TASK_FOLDER}/package.json does not say "type": "commonjs"`]);
     const noManifest = new Map(good);
     noManifest.delete('extension.vsixmanifest');
     assert.deepEqual(pkg.checkVsix(noManifest, manifest), ['extension.vsixmanifest is missing']);
