@@ -219,7 +219,9 @@ describe('scripts/package.mjs', function () {
       assert.deepEqual(pkg.checkVsix(without, manifest), [`${TASK_FOLDER}/${file} is missing`]);
     }
     const esm = new Map(good).set(`${TASK_FOLDER}/package.json`, Buffer.from('{"type":"module"}'));
-    assert.deepEqual(pkg.checkVsix(esm, manifest), [`${TASK_FOLDER}/package.json does not say "type": "commonjs"`]);
+    assert.deepEqual(pkg.checkVsix(esm, manifest), [
+      `${TASK_FOLDER}/package.json does not say "type": "commonjs"`,
+    ]);
     const noManifest = new Map(good);
     noManifest.delete('extension.vsixmanifest');
     assert.deepEqual(pkg.checkVsix(noManifest, manifest), ['extension.vsixmanifest is missing']);

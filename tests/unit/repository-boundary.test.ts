@@ -57,14 +57,18 @@ function filesToScan(): string[] {
       else if (TEXT.test(entry.name) && !full.includes(`${path.sep}fixtures${path.sep}`)) found.push(full);
     }
   };
-  for (const dir of SCANNED_DIRS) if (fs.existsSync(path.join(REPO_ROOT, dir))) walk(path.join(REPO_ROOT, dir));
-  for (const file of SCANNED_FILES) if (fs.existsSync(path.join(REPO_ROOT, file))) found.push(path.join(REPO_ROOT, file));
+  for (const dir of SCANNED_DIRS)
+    if (fs.existsSync(path.join(REPO_ROOT, dir))) walk(path.join(REPO_ROOT, dir));
+  for (const file of SCANNED_FILES)
+    if (fs.existsSync(path.join(REPO_ROOT, file))) found.push(path.join(REPO_ROOT, file));
   return found;
 }
 
 function compiledDirOf(file: string): string {
   const rel = path.relative(REPO_ROOT, file);
-  return rel.startsWith(`tests${path.sep}`) ? path.join(REPO_ROOT, 'out', path.dirname(rel)) : path.dirname(file);
+  return rel.startsWith(`tests${path.sep}`)
+    ? path.join(REPO_ROOT, 'out', path.dirname(rel))
+    : path.dirname(file);
 }
 
 describe('repository boundary: tests and scripts read nothing outside the checkout', () => {
@@ -90,7 +94,8 @@ describe('repository boundary: tests and scripts read nothing outside the checko
       "const s = '/work/shared/schemas/x.json';",
     ];
     for (const text of cases) assert.equal(boundaryProblems(text, testsDir).length > 0, true, text);
-    const inside = "const s = path.join(__dirname, '..', '..', 'tasks', 'CodeSynthesis'); const f = path.join(REPO_ROOT, 'tests', 'fixtures');";
+    const inside =
+      "const s = path.join(__dirname, '..', '..', 'tasks', 'CodeSynthesis'); const f = path.join(REPO_ROOT, 'tests', 'fixtures');";
     assert.deepEqual(boundaryProblems(inside, testsDir), []);
   });
 
