@@ -2,11 +2,11 @@
  * Endpoint paths: the parameter styles a service card may use, parsed into one form that each
  * template renders in its own framework's syntax.
  *
- * | style    | examples                                            |
- * | -------- | --------------------------------------------------- |
- * | OpenAPI  | `/weather/{city}`                                    |
- * | Express  | `/weather/:city` (`:` at the start of a segment)     |
- * | Flask    | `/weather/<city>`, `/orders/<int:id>`, `/files/<path:rest>` |
+ * | style   | examples                                                    |
+ * | ------- | ----------------------------------------------------------- |
+ * | OpenAPI | `/weather/{city}`                                           |
+ * | Express | `/weather/:city` (`:` at the start of a segment)            |
+ * | Flask   | `/weather/<city>`, `/orders/<int:id>`, `/files/<path:rest>` |
  *
  * Types are Flask's converters: `string` (one segment, the default), `int` and `float` (unsigned,
  * digits; a float has a '.'), `path` (one or more segments, '/' included), `uuid`.

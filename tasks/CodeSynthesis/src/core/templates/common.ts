@@ -77,14 +77,15 @@ export function mismatchedUrl(segments: readonly RouteSegment[]): string | undef
 }
 
 function requestFor(segments: readonly RouteSegment[], mismatch: boolean): Sample {
+  let spoil = mismatch;
   const params: Sample['params'] = [];
   const counts = new Map<ParamType, number>();
   const url = segments
     .map((s) => {
       if (s.kind === 'literal') return s.text;
       const bad = MISMATCHES[s.type];
-      if (mismatch && bad !== undefined) {
-        mismatch = false;
+      if (spoil && bad !== undefined) {
+        spoil = false;
         return bad;
       }
       const n = counts.get(s.type) ?? 0;

@@ -11,8 +11,8 @@ import {
   envOf,
   HEALTH_PATH,
   kubernetesManifest,
-  quote,
   mismatchedUrl,
+  quote,
   readmeParts,
   resourceName,
   sampleRequest,
@@ -155,7 +155,7 @@ function configTs(card: ServiceCard): string {
 
 /**
  * The endpoints in the order Express should try them. Express takes the first route that matches, Flask
- * the most specific one (https://werkzeug.palletsprojects.com/en/stable/routing/#rule-format): so
+ * the most specific one (https://werkzeug.palletsprojects.com/en/stable/routing/): so
  * routes without parameters come first, then those with typed parameters, those with string parameters,
  * and those with a `path` wildcard last, keeping the card's order otherwise. `/orders/latest`,
  * `/orders/<int:id>` and `/orders/<name>` then answer as in Flask whatever order the card lists them in
@@ -353,9 +353,9 @@ function testTs(card: ServiceCard, endpoints: readonly RenderedEndpoint[]): stri
     `    method,`,
     `    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),`,
     `  });`,
-    `  // Express's own 404 page is HTML: its body counts as empty.
-  const json = response.headers.get("content-type")?.includes("application/json");
-  return { status: response.status, body: json ? ((await response.json()) as Record<string, unknown>) : {} };`,
+    `  // Express's own 404 page is HTML: its body counts as empty.`,
+    `  const json = response.headers.get("content-type")?.includes("application/json");`,
+    `  return { status: response.status, body: json ? ((await response.json()) as Record<string, unknown>) : {} };`,
     `}`,
     ``,
     `test(${js(`GET ${HEALTH_PATH} answers ok`)}, async () => {`,
