@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseIntent, type ServiceCard } from '../../tasks/CodeSynthesis/src/core/intent';
 import { renderService } from '../../tasks/CodeSynthesis/src/core/templates';
+import { endpoint } from '../support/endpoint';
 
 const EXAMPLES = path.resolve(__dirname, '../../../examples');
 const SKIP_NETWORK = process.env['CODE_SYNTHESIS_SKIP_NETWORK_E2E'] === '1';
@@ -65,14 +66,21 @@ function edgeCard(language: string, framework: string, dependencies: string[]): 
     description: HOSTILE,
     port: 5001,
     endpoints: [
-      { method: 'GET', path: '/' },
-      { method: 'GET', path: '/a/{id}/b/{id}' },
-      { method: 'GET', path: '/files/:name.json' },
-      { method: 'POST', path: '/v1/items{sku}x', description: HOSTILE },
-      { method: 'PUT', path: '/items:batchUpdate' },
-      { method: 'PATCH', path: '/x/{1}/y{' },
-      { method: 'DELETE', path: '/orders/:id' },
-      { method: 'GET', path: '/healthz' },
+      endpoint('GET', '/'),
+      endpoint('GET', '/a/{id}/b/<name>'),
+      endpoint('GET', '/files/:name.json'),
+      endpoint('POST', '/v1/items{sku}x', HOSTILE),
+      endpoint('PUT', '/items:batchUpdate'),
+      endpoint('DELETE', '/orders/:id'),
+      endpoint('GET', '/healthz'),
+      // Listed from the least to the most specific: Express must still try them as Flask does.
+      endpoint('GET', '/orders/<path:rest>'),
+      endpoint('GET', '/orders/<name>'),
+      endpoint('GET', '/orders/<int:id>'),
+      endpoint('GET', '/orders/latest'),
+      endpoint('PATCH', '/prices/<float:amount>/<int:qty>'),
+      endpoint('GET', '/keys/<uuid:key>'),
+      endpoint('GET', '/dl/<path:rest>x'),
     ],
     dependencies,
     env: [
@@ -82,6 +90,16 @@ function edgeCard(language: string, framework: string, dependencies: string[]): 
     ],
   };
 }
+
+/** The card of the issue's acceptance test, through parseIntent as a user would write it. */
+function styleCard(language: string, framework: string, path: string): ServiceCard {
+  const text = `service:\n  name: weather-api\n  language: ${language}\n  framework: ${framework}\n  endpoint: ${path}\n`;
+  const intent = parseIntent(text);
+  assert.equal(intent.kind, 'card');
+  return (intent as { card: ServiceCard }).card;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function writeTree(root: string, card: ServiceCard): string {
   for (const f of renderService(card)) {
@@ -112,22 +130,50 @@ describe('offline templates end to end: generated services build and pass their 
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
 
-  const pythonCases: [string, () => ServiceCard][] = [
+  /** A case; `calls` names the concrete request the generated tests must make and the tests that must pass. */
+  type Case = [label: string, makeCard: () => ServiceCard, calls?: { url: string; tests: string[] }];
+  const weatherCalls = { url: '/weather/london', tests: ['test_get_weather_city'] };
+  const pythonCases: Case[] = [
     ['examples/weather.yaml', () => cardFile('weather.yaml')],
+    [
+      'a card with endpoint /weather/<city>',
+      () => styleCard('python', 'flask', '/weather/<city>'),
+      weatherCalls,
+    ],
+    [
+      'a card with endpoint /weather/{city}',
+      () => styleCard('python', 'flask', '/weather/{city}'),
+      weatherCalls,
+    ],
+    [
+      'a card with endpoint /weather/:city',
+      () => styleCard('python', 'flask', '/weather/:city'),
+      weatherCalls,
+    ],
+    [
+      'a card with endpoint /orders/<int:id>',
+      () => styleCard('python', 'flask', '/orders/<int:id>'),
+      {
+        url: '/orders/42',
+        tests: ['test_get_orders_id', 'test_get_orders_id_refuses_a_value_its_converter_does_not_match'],
+      },
+    ],
     [
       'a card with awkward paths and hostile text',
       () => edgeCard('python', 'flask', ['requests==2.32.3', 'flask']),
     ],
   ];
-  for (const [label, makeCard] of pythonCases) {
+  for (const [label, makeCard, calls] of pythonCases) {
     describe(`python/flask: ${label}`, () => {
       let dir = '';
+      let card: ServiceCard;
       before(function () {
         if (!python.present) {
           console.log('      skipped: python3 is not on PATH');
           this.skip();
         }
-        dir = writeTree(fs.mkdtempSync(path.join(root, 'py-')), makeCard());
+        card = makeCard();
+        dir = writeTree(fs.mkdtempSync(path.join(root, 'py-')), card);
       });
 
       it('byte-compiles every .py file', async () => {
@@ -150,9 +196,9 @@ describe('offline templates end to end: generated services build and pass their 
         const { stdout } = await succeeds('python3', ['-c', script], dir);
         const { strings, calls } = JSON.parse(stdout) as { strings: string[]; calls: string[] };
         assert.ok(!calls.includes('system') && !calls.includes('__import__'), calls.join(', '));
-        if (label.startsWith('a card'))
+        if (label.includes('hostile'))
           assert.ok(strings.includes(HOSTILE), 'the hostile text is one string constant');
-        else assert.ok(strings.includes('/weather'));
+        else assert.ok(strings.includes(card.endpoints[0]!.path), 'the path as the card wrote it');
       });
 
       it('passes its own pytest suite (when Flask and pytest are importable)', async function () {
@@ -162,18 +208,34 @@ describe('offline templates end to end: generated services build and pass their 
           );
           this.skip();
         }
-        const { output } = await succeeds('python3', ['-m', 'pytest', '-q', '-p', 'no:cacheprovider'], dir);
+        const { output } = await succeeds('python3', ['-m', 'pytest', '-v', '-p', 'no:cacheprovider'], dir);
         assert.match(output, /\d+ passed/);
         assert.doesNotMatch(output, /failed|error/i);
+        if (calls) {
+          const tests = fs.readFileSync(path.join(dir, 'tests', 'test_app.py'), 'utf8');
+          assert.ok(tests.includes(`open(${JSON.stringify(calls.url)}, `), `the tests request ${calls.url}`);
+          for (const name of calls.tests) assert.match(output, new RegExp(`::${name} PASSED`), name);
+        }
       });
     });
   }
 
-  const nodeCases: [string, () => ServiceCard][] = [
+  const nodeCases: Case[] = [
     ['examples/orders-node.yaml', () => cardFile('orders-node.yaml')],
+    [
+      'a card with endpoint /orders/<int:id>',
+      () => styleCard('node', 'express', '/orders/<int:id>'),
+      {
+        url: '/orders/42',
+        tests: [
+          'GET /orders/<int:id> answers with its placeholder',
+          'GET /orders/<int:id> refuses /orders/x42',
+        ],
+      },
+    ],
     ['a card with awkward paths and hostile text', () => edgeCard('typescript', 'express', ['zod@3.24.1'])],
   ];
-  for (const [label, makeCard] of nodeCases) {
+  for (const [label, makeCard, calls] of nodeCases) {
     describe(`node/express: ${label}`, () => {
       it('installs from the npm registry and passes its own npm test', async function () {
         if (SKIP_NETWORK) {
@@ -195,6 +257,16 @@ describe('offline templates end to end: generated services build and pass their 
           `one test per endpoint plus health and config:\n${output}`,
         );
         assert.match(output, /^(?:#|ℹ) fail 0$/m); // node:test prints "# fail" on Node 20, "ℹ fail" on Node 24
+        if (calls) {
+          const tests = fs.readFileSync(path.join(dir, 'test', 'app.test.ts'), 'utf8');
+          assert.ok(
+            tests.includes(`call("GET", ${JSON.stringify(calls.url)}`),
+            `the tests request ${calls.url}`,
+          );
+          // TAP ("ok 2 - name", Node 20) or the spec reporter ("✔ name", Node 24).
+          for (const name of calls.tests)
+            assert.match(output, new RegExp(`^\\s*(?:ok \\d+ - |✔ )${escapeRegExp(name)}`, 'm'), name);
+        }
       });
     });
   }

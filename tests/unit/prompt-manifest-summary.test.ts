@@ -20,6 +20,34 @@ describe('prompt', () => {
     assert.notEqual(promptText(a), promptText(buildPrompt(parseIntent(WEATHER_CARD), limits, {})));
   });
 
+  it('gives the model each endpoint as the card wrote it, with its parameters and their types', () => {
+    for (const path of ['/weather/<city>', '/weather/{city}', '/weather/:city']) {
+      const card = `service:\n  name: weather-api\n  language: python\n  framework: flask\n  endpoint: ${path}\n`;
+      const { user } = buildPrompt(parseIntent(card), limits, {});
+      assert.ok(user.includes(`  - GET ${path} (path parameters: city: text, one path segment)\n`), user);
+      assert.match(user, /Path parameters are written as the card wrote them .*framework's own syntax/);
+      assert.ok(user.endsWith(`The card as written:\n${card.trim()}`));
+    }
+    const { user } = buildPrompt(
+      parseIntent(
+        'service:\n  name: orders\n  language: node\n  framework: express\n  endpoints:\n' +
+          '    - { method: GET, path: "/orders/<int:id>/<path:rest>", description: One order }\n',
+      ),
+      limits,
+      {},
+    );
+    assert.ok(
+      user.includes(
+        "  - GET /orders/<int:id>/<path:rest> (path parameters: id: unsigned integer; rest: the rest of the path, '/' included): One order\n",
+      ),
+      user,
+    );
+  });
+
+  it('says nothing about path parameters for a card without any', () => {
+    assert.doesNotMatch(buildPrompt(parseIntent(WEATHER_CARD), limits, {}).user, /parameter/i);
+  });
+
   it('uses a strict schema: every property required, nothing else allowed', () => {
     assert.deepEqual(REPLY_SCHEMA.schema.required, Object.keys(REPLY_SCHEMA.schema.properties));
     const item = REPLY_SCHEMA.schema.properties.files.items;

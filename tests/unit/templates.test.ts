@@ -7,10 +7,17 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { IntentError } from '../../tasks/CodeSynthesis/src/core/errors';
 import { parseIntent, type ServiceCard } from '../../tasks/CodeSynthesis/src/core/intent';
 import type { FileToWrite } from '../../tasks/CodeSynthesis/src/core/ports';
-import { parseRoute, quote } from '../../tasks/CodeSynthesis/src/core/templates/common';
+import { parseRoute } from '../../tasks/CodeSynthesis/src/core/route';
+import {
+  endpointsOf,
+  mismatchedUrl,
+  quote,
+  sampleRequest,
+} from '../../tasks/CodeSynthesis/src/core/templates/common';
 import { renderService, SUPPORTED_TEMPLATES } from '../../tasks/CodeSynthesis/src/core/templates';
 import { expressRoute, NODE_PINS } from '../../tasks/CodeSynthesis/src/core/templates/node-express';
-import { PYTHON_PINS } from '../../tasks/CodeSynthesis/src/core/templates/python-flask';
+import { flaskRule, PYTHON_PINS } from '../../tasks/CodeSynthesis/src/core/templates/python-flask';
+import { endpoint } from '../support/endpoint';
 
 const EXAMPLES = path.resolve(__dirname, '../../../examples');
 
@@ -36,7 +43,7 @@ function card(overrides: Partial<ServiceCard>): ServiceCard {
     framework: 'flask',
     description: '',
     port: 8080,
-    endpoints: [{ method: 'GET', path: '/items' }],
+    endpoints: [endpoint('GET', '/items')],
     dependencies: [],
     env: [],
     ...overrides,
@@ -88,7 +95,34 @@ describe('offline templates', () => {
 
     it('refuses a hand-built card whose name would escape its folder', () => {
       assert.throws(() => renderService(card({ name: '../evil' })), IntentError);
-      assert.throws(() => renderService(card({ endpoints: [{ method: 'GET', path: '/a"b' }] })), IntentError);
+      assert.throws(
+        () =>
+          renderService(
+            card({
+              endpoints: [{ method: 'GET', path: '/a"b', segments: [{ kind: 'literal', text: '/a"b' }] }],
+            }),
+          ),
+        IntentError,
+      );
+      assert.throws(
+        () =>
+          renderService(
+            card({
+              endpoints: [
+                {
+                  method: 'GET',
+                  path: '/a/<int:id>',
+                  segments: [
+                    { kind: 'literal', text: '/a/' },
+                    { kind: 'param', name: 'id"); x("', type: 'int' },
+                  ],
+                },
+              ],
+            }),
+          ),
+        /endpoint 'GET \/a\/<int:id>' is not valid/,
+        'segments that are not what the path means',
+      );
       assert.throws(() => renderService(card({ env: [{ name: 'bad name', secret: false }] })), IntentError);
     });
   });
@@ -192,11 +226,12 @@ describe('offline templates', () => {
 
   describe('endpoints', () => {
     const endpoints = [
-      { method: 'GET', path: '/orders' },
-      { method: 'POST', path: '/orders' },
-      { method: 'GET', path: '/orders/{id}', description: 'One order' },
-      { method: 'DELETE', path: '/orders/:id' },
-      { method: 'PUT', path: '/items:batchUpdate' },
+      endpoint('GET', '/orders'),
+      endpoint('POST', '/orders'),
+      endpoint('GET', '/orders/{id}', 'One order'),
+      endpoint('DELETE', '/orders/:id'),
+      endpoint('PUT', '/items:batchUpdate'),
+      endpoint('PATCH', '/orders/<int:id>'),
     ];
 
     it('python/flask: one route and one test per card endpoint, plus /healthz', () => {
@@ -212,6 +247,7 @@ describe('offline templates', () => {
         'GET /orders/<id>',
         'DELETE /orders/<id>',
         'PUT /items:batchUpdate',
+        'PATCH /orders/<int:id>',
       ]);
       assert.match(app, /@app\.get\("\/healthz"\)/);
       for (const e of endpoints)
@@ -221,8 +257,8 @@ describe('offline templates', () => {
         );
       assert.equal(
         (test.match(/^def test_/gm) ?? []).length,
-        endpoints.length + 2,
-        'healthz + endpoints + config',
+        endpoints.length + 3,
+        'healthz + endpoints + the int parameter refusing a non-integer + config',
       );
       for (const e of endpoints)
         assert.ok(file(files, 'svc/README.md').includes(`| ${e.method} | \`${e.path}\` |`));
@@ -231,16 +267,21 @@ describe('offline templates', () => {
     it('node/express: one route and one test per card endpoint, plus /healthz', () => {
       const files = renderService(card({ language: 'node', framework: 'express', endpoints }));
       const app = file(files, 'svc/src/app.ts');
-      const rules = [...app.matchAll(/app\.(get|post|put|delete)\("([^"]*)", placeholder/g)].map(
+      const rules = [...app.matchAll(/app\.(get|post|put|patch|delete)\("([^"]*)", placeholder/g)].map(
         (m) => `${m[1]!.toUpperCase()} ${m[2]}`,
       );
-      assert.deepEqual(rules, [
-        'GET /orders',
-        'POST /orders',
-        'GET /orders/:id',
-        'DELETE /orders/:id',
-        'PUT /items\\\\:batchUpdate',
-      ]);
+      assert.deepEqual(
+        rules,
+        [
+          'GET /orders',
+          'POST /orders',
+          'PUT /items\\\\:batchUpdate',
+          'PATCH /orders/:id',
+          'GET /orders/:id',
+          'DELETE /orders/:id',
+        ],
+        'routes without parameters first, then typed, then string parameters (see expressOrder)',
+      );
       assert.match(app, /app\.get\("\/healthz"/);
       const test = file(files, 'svc/test/app.test.ts');
       for (const e of endpoints)
@@ -253,11 +294,7 @@ describe('offline templates', () => {
     it('keeps each (method, path) once and leaves GET /healthz to the built-in health route', () => {
       const files = renderService(
         card({
-          endpoints: [
-            { method: 'GET', path: '/healthz' },
-            { method: 'GET', path: '/a' },
-            { method: 'GET', path: '/a' },
-          ],
+          endpoints: [endpoint('GET', '/healthz'), endpoint('GET', '/a'), endpoint('GET', '/a')],
         }),
       );
       const app = file(files, 'svc/app.py');
@@ -265,17 +302,190 @@ describe('offline templates', () => {
       assert.equal((app.match(/@app\.route\("\/a"/g) ?? []).length, 1);
     });
 
-    it('turns card paths into framework routes: parameters, repeats, literal colons and braces', () => {
-      assert.deepEqual(parseRoute('/a/{id}/b/{id}'), [
-        { kind: 'text', text: '/a/' },
-        { kind: 'param', name: 'id' },
-        { kind: 'text', text: '/b/' },
-        { kind: 'param', name: 'id_2' },
-      ]);
-      assert.equal(expressRoute(parseRoute('/files/:name.json')), '/files/:name.json');
-      assert.equal(expressRoute(parseRoute('/v1/items{sku}x')), '/v1/items:"sku"x');
-      assert.equal(expressRoute(parseRoute('/time:now')), '/time\\:now');
-      assert.equal(expressRoute(parseRoute('/x/{1}/y{')), '/x/%7B1%7D/y%7B');
+    it("renders every parameter style in each framework's syntax", () => {
+      const routes = (path: string) => {
+        const { segments, problems } = parseRoute(path);
+        assert.deepEqual(problems, [], path);
+        return [flaskRule(segments), expressRoute(segments)];
+      };
+      for (const [path, flask, express] of [
+        ['/weather/<city>', '/weather/<city>', '/weather/:city'],
+        ['/weather/{city}', '/weather/<city>', '/weather/:city'],
+        ['/weather/:city', '/weather/<city>', '/weather/:city'],
+        ['/weather/<string:city>', '/weather/<city>', '/weather/:city'],
+        ['/orders/<int:id>', '/orders/<int:id>', '/orders/:id'],
+        ['/prices/<float:amount>', '/prices/<float:amount>', '/prices/:amount'],
+        ['/keys/<uuid:key>', '/keys/<uuid:key>', '/keys/:key'],
+        ['/files/<path:rest>', '/files/<path:rest>', '/files/*rest'],
+        ['/files/<path:rest>/meta', '/files/<path:rest>/meta', '/files/*rest/meta'],
+        ['/files/:name.json', '/files/<name>.json', '/files/:name.json'],
+        ['/v1/items{sku}x', '/v1/items<sku>x', '/v1/items:"sku"x'],
+        ['/dl/<path:rest>x', '/dl/<path:rest>x', '/dl/*"rest"x'],
+        ['/items:batchUpdate', '/items:batchUpdate', '/items\\:batchUpdate'],
+        ['/a/{x}/b/:y/c/<int:z>', '/a/<x>/b/<y>/c/<int:z>', '/a/:x/b/:y/c/:z'],
+      ])
+        assert.deepEqual(routes(path!), [flask, express], path);
+    });
+
+    it('a typed parameter: Flask converts it natively, Express through convertParam in the handler', () => {
+      const flask = renderService(card({ endpoints: [endpoint('GET', '/orders/<int:id>')] }));
+      assert.match(file(flask, 'svc/app.py'), /@app\.route\("\/orders\/<int:id>", methods=\["GET"\]/);
+      const express = renderService(
+        card({ language: 'node', framework: 'express', endpoints: [endpoint('GET', '/orders/<int:id>')] }),
+      );
+      assert.ok(
+        file(express, 'svc/src/app.ts').includes(
+          `app.get("/orders/:id", placeholder("GET", "/orders/<int:id>", "", 200, { "id": "int" }));`,
+        ),
+      );
+    });
+
+    it("the Express service's convertParam converts and refuses values as Flask's converters do", () => {
+      const files = renderService(card({ language: 'node', framework: 'express' }));
+      const { outputText } = ts.transpileModule(file(files, 'svc/src/app.ts'), {
+        compilerOptions: {
+          module: ts.ModuleKind.CommonJS,
+          target: ts.ScriptTarget.ES2022,
+          esModuleInterop: true,
+        },
+      });
+      const exports: { convertParam?: (type: string, raw: unknown) => unknown } = {};
+      // The module imports express only for createApp, which this test does not call.
+      new Function('require', 'exports', outputText)(() => ({}), exports);
+      const convert = exports.convertParam!;
+      assert.equal(convert('int', '42'), 42);
+      assert.equal(convert('int', '007'), 7);
+      for (const bad of ['x42', '-1', '4.2', '', '99999999999999999999'])
+        assert.equal(convert('int', bad), undefined, bad);
+      assert.equal(convert('float', '2.5'), 2.5);
+      for (const bad of ['2', '.5', '2.', '-2.5', '1e3']) assert.equal(convert('float', bad), undefined, bad);
+      assert.equal(
+        convert('uuid', '123E4567-E89B-12D3-A456-426614174000'),
+        '123e4567-e89b-12d3-a456-426614174000',
+      );
+      assert.equal(convert('uuid', 'not-a-uuid'), undefined);
+      assert.equal(convert('path', ['a', 'b', 'c.txt']), 'a/b/c.txt');
+      assert.equal(convert('path', 'one'), 'one');
+      assert.equal(convert('string', 'london'), 'london');
+      assert.equal(convert('string', ['a', 'b']), undefined);
+      assert.equal(convert('int', undefined), undefined);
+    });
+
+    for (const [label, language, framework, testFile, callOf, paramsOf] of [
+      [
+        'python/flask',
+        'python',
+        'flask',
+        'svc/tests/test_app.py',
+        (url: string) => `make_client().open(${JSON.stringify(url)}, method="GET"`,
+        (params: string) => `assert body["params"] == {${params}}`,
+      ],
+      [
+        'node/express',
+        'node',
+        'express',
+        'svc/test/app.test.ts',
+        (url: string) => `await call("GET", ${JSON.stringify(url)}`,
+        (params: string) => `assert.deepEqual(body["params"], { ${params} });`,
+      ],
+    ] as const) {
+      it(`${label}: the generated tests request concrete values and check each reaches the response`, () => {
+        const files = renderService(
+          card({
+            language,
+            framework,
+            endpoints: [
+              endpoint('GET', '/weather/<city>'),
+              endpoint('GET', '/orders/<int:id>'),
+              endpoint('GET', '/a/{x}/b/:y/<float:f>/<uuid:u>/<path:rest>'),
+            ],
+          }),
+        );
+        const test = file(files, testFile);
+        for (const [url, params] of [
+          ['/weather/london', '"city": "london"'],
+          ['/orders/42', '"id": 42'],
+          [
+            '/a/london/b/paris/2.5/123e4567-e89b-12d3-a456-426614174000/a/b/c.txt',
+            '"x": "london", "y": "paris", "f": 2.5, "u": "123e4567-e89b-12d3-a456-426614174000", "rest": "a/b/c.txt"',
+          ],
+        ]) {
+          assert.ok(test.includes(callOf(url!)), `requests ${url}`);
+          assert.ok(test.includes(paramsOf(params!)), `checks ${params}`);
+        }
+        assert.ok(test.includes(callOf('/orders/x42')), 'requests a non-integer id');
+        assert.ok(
+          test.includes(callOf('/a/london/b/paris/2/123e4567-e89b-12d3-a456-426614174000/a/b/c.txt')),
+          'requests a float without a fraction',
+        );
+        assert.ok(!test.includes(callOf('/weather/x42')), 'a string parameter takes any value');
+      });
+    }
+
+    it('samples differ for each parameter; a mismatch spoils only the first convertible one', () => {
+      const { segments } = parseRoute('/a/<x>/<y>/<int:n>/<int:m>/<uuid:u>');
+      assert.deepEqual(sampleRequest(segments), {
+        url: '/a/london/paris/42/43/123e4567-e89b-12d3-a456-426614174000',
+        params: [
+          { name: 'x', value: 'london' },
+          { name: 'y', value: 'paris' },
+          { name: 'n', value: 42 },
+          { name: 'm', value: 43 },
+          { name: 'u', value: '123e4567-e89b-12d3-a456-426614174000' },
+        ],
+      });
+      assert.equal(mismatchedUrl(segments), '/a/london/paris/x42/42/123e4567-e89b-12d3-a456-426614174000');
+      assert.equal(mismatchedUrl(parseRoute('/w/<city>/<path:rest>').segments), undefined);
+    });
+
+    it('node/express: tries routes from the most to the least specific, as Flask matches them', () => {
+      const files = renderService(
+        card({
+          language: 'node',
+          framework: 'express',
+          endpoints: [
+            endpoint('GET', '/files/<path:rest>'),
+            endpoint('GET', '/orders/<name>'),
+            endpoint('GET', '/orders/<a>/<int:b>'),
+            endpoint('GET', '/orders/<int:id>'),
+            endpoint('POST', '/orders/<name>'),
+            endpoint('GET', '/orders/latest'),
+          ],
+        }),
+      );
+      const app = file(files, 'svc/src/app.ts');
+      assert.deepEqual(
+        [...app.matchAll(/app\.(get|post)\("[^"]*", placeholder\("[A-Z]+", "([^"]*)"/g)].map(
+          (m) => `${m[1]} ${m[2]}`,
+        ),
+        [
+          'get /orders/latest',
+          'get /orders/<int:id>',
+          'get /orders/<name>',
+          'post /orders/<name>',
+          'get /orders/<a>/<int:b>',
+          'get /files/<path:rest>',
+        ],
+      );
+    });
+
+    it('one route per (method, literals, types), whatever the style and names; ids stay unique', () => {
+      const c = card({
+        endpoints: [
+          endpoint('GET', '/orders/{id}'),
+          endpoint('GET', '/orders/:other'),
+          endpoint('GET', '/orders/<int:id>'),
+          endpoint('DELETE', '/orders/<id>'),
+        ],
+      });
+      assert.deepEqual(
+        endpointsOf(c).map((e) => [e.method, e.path, e.id]),
+        [
+          ['GET', '/orders/{id}', 'get_orders_id'],
+          ['GET', '/orders/<int:id>', 'get_orders_id_2'],
+          ['DELETE', '/orders/<id>', 'delete_orders_id'],
+        ],
+      );
     });
   });
 
@@ -295,7 +505,7 @@ describe('offline templates', () => {
           language: 'node',
           framework: 'express',
           description: HOSTILE,
-          endpoints: [{ method: 'GET', path: '/a', description: HOSTILE }],
+          endpoints: [endpoint('GET', '/a', HOSTILE)],
           env: [{ name: 'GREETING', default: HOSTILE, secret: false }],
         }),
       );
@@ -318,7 +528,7 @@ describe('offline templates', () => {
       const files = renderService(
         card({
           description: HOSTILE,
-          endpoints: [{ method: 'GET', path: '/a', description: HOSTILE }],
+          endpoints: [endpoint('GET', '/a', HOSTILE)],
           env: [{ name: 'GREETING', default: HOSTILE, secret: false }],
         }),
       );

@@ -3,10 +3,14 @@
  */
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
 import { IntentError } from './errors';
+import { parseRoute, type RouteSegment } from './route';
 
 export interface ServiceEndpoint {
   method: string;
+  /** The path as the card wrote it, in whichever parameter style (see core/route.ts). */
   path: string;
+  /** The path parsed: literals and typed parameters, for the templates to render. */
+  segments: RouteSegment[];
   description?: string;
 }
 
@@ -130,6 +134,7 @@ export function parseIntent(text: string): Intent {
   const addEndpoint = (node: unknown) => {
     let spec = '';
     let desc: string | undefined;
+    let at = node;
     if (isScalar(node) && typeof node.value === 'string') spec = node.value;
     else if (isMap(node)) {
       const method = node.get('method');
@@ -137,11 +142,12 @@ export function parseIntent(text: string): Intent {
       const d = node.get('description');
       spec = `${typeof method === 'string' ? method : 'GET'} ${typeof path === 'string' ? path : ''}`;
       if (typeof d === 'string') desc = d;
+      at = node.get('path', true) ?? node;
     } else {
       fail(node, "an endpoint must be a path ('/weather'), 'METHOD /path', or {method, path, description}.");
       return;
     }
-    const match = /^\s*(?:([A-Za-z]+)\s+)?(\/[A-Za-z0-9\-._~/{}:]*)\s*$/.exec(spec);
+    const match = /^\s*(?:([A-Za-z]+)\s+)?(\/\S*)\s*$/.exec(spec);
     const method = (match?.[1] ?? 'GET').toUpperCase();
     if (!match || !METHODS.includes(method)) {
       fail(
@@ -150,7 +156,11 @@ export function parseIntent(text: string): Intent {
       );
       return;
     }
-    endpoints.push({ method, path: match[2]!, ...(desc ? { description: desc } : {}) });
+    const path = match[2]!;
+    const { segments, problems: pathProblems } = parseRoute(path);
+    for (const problem of pathProblems) fail(at, `endpoint '${path}': ${problem}`);
+    if (pathProblems.length === 0)
+      endpoints.push({ method, path, segments, ...(desc ? { description: desc } : {}) });
   };
   const one = field('endpoint');
   if (one !== undefined) addEndpoint(one);

@@ -1,8 +1,9 @@
 /**
  * Prompt building: the system and user messages and the JSON schema of the reply.
  */
-import type { Intent, ServiceCard } from './intent';
+import type { Intent, ServiceCard, ServiceEndpoint } from './intent';
 import type { ModelRequest, ModelSettings } from './ports';
+import type { ParamType } from './route';
 
 /** The structured-output schema (strict): every property required, no others allowed. */
 export const REPLY_SCHEMA = {
@@ -96,9 +97,15 @@ function describeCard(card: ServiceCard): string {
   if (card.endpoints.length)
     lines.push(
       'Endpoints:',
-      ...card.endpoints.map((e) => `  - ${e.method} ${e.path}${e.description ? `: ${e.description}` : ''}`),
+      ...card.endpoints.map(
+        (e) => `  - ${e.method} ${e.path}${describeParams(e)}${e.description ? `: ${e.description}` : ''}`,
+      ),
     );
   lines.push('  - GET /healthz: liveness and readiness probe');
+  if (card.endpoints.some((e) => e.segments.some((s) => s.kind === 'param')))
+    lines.push(
+      "Path parameters are written as the card wrote them ({name}, :name, <name> or <type:name>): write each route in the framework's own syntax and convert typed parameters, answering 404 when a value does not fit its type.",
+    );
   if (card.dependencies.length) lines.push(`Dependencies: ${card.dependencies.join(', ')}`);
   if (card.env.length)
     lines.push(
@@ -109,4 +116,20 @@ function describeCard(card: ServiceCard): string {
       ),
     );
   return lines.join('\n');
+}
+
+const TYPE_WORDS: Record<ParamType, string> = {
+  string: 'text, one path segment',
+  int: 'unsigned integer',
+  float: "unsigned decimal number with a '.'",
+  path: "the rest of the path, '/' included",
+  uuid: 'UUID',
+};
+
+/** ' (path parameters: id: unsigned integer; ...)', or '' for an endpoint without parameters. */
+function describeParams(endpoint: ServiceEndpoint): string {
+  const params = endpoint.segments.flatMap((s) =>
+    s.kind === 'param' ? [`${s.name}: ${TYPE_WORDS[s.type]}`] : [],
+  );
+  return params.length ? ` (path parameters: ${params.join('; ')})` : '';
 }

@@ -1,8 +1,9 @@
 /**
- * Pieces every offline template shares: literal quoting, route parsing, endpoint and env
+ * Pieces every offline template shares: literal quoting, sample requests, endpoint and env
  * normalisation, the Kubernetes manifest and Markdown escaping. Pure and deterministic.
  */
 import type { EnvSetting, ServiceCard, ServiceEndpoint } from '../intent';
+import type { ParamType, RouteSegment } from '../route';
 
 /**
  * Quote text as a double-quoted string literal that is valid, and means the same text, in
@@ -26,42 +27,79 @@ export function quote(value: string, language: 'js' | 'py' | 'yaml'): string {
   return out + '"';
 }
 
-/** One piece of an endpoint path: literal text or a named parameter. */
-export type RoutePart = { kind: 'text'; text: string } | { kind: 'param'; name: string };
+/** A mismatch per type a framework must refuse: it does not convert and must not reach the handler. */
+const MISMATCHES: Partial<Record<ParamType, string>> = { int: 'x42', float: '2', uuid: 'not-a-uuid' };
+const WORDS = ['london', 'paris', 'tokyo'];
 
-const PARAM = /\{([A-Za-z_][A-Za-z0-9_]*)\}|(?<=\/):([A-Za-z_][A-Za-z0-9_]*)/g;
-
-/**
- * Split a card path into literal text and parameters. `{id}` anywhere and `:id` at the start of a
- * segment are parameters (names are identifiers); anything else is literal, so `/items:batchGet`
- * keeps its colon. A repeated name gets a suffix (`id`, `id_2`) because
- * frameworks reject or silently overwrite duplicates.
- */
-export function parseRoute(path: string): RoutePart[] {
-  const parts: RoutePart[] = [];
-  const seen = new Set<string>();
-  let last = 0;
-  for (const match of path.matchAll(PARAM)) {
-    if (match.index > last) parts.push({ kind: 'text', text: path.slice(last, match.index) });
-    const base = match[1] ?? match[2] ?? 'param';
-    let name = base;
-    for (let n = 2; seen.has(name); n++) name = `${base}_${n}`;
-    seen.add(name);
-    parts.push({ kind: 'param', name });
-    last = match.index + match[0].length;
+/** The n-th (0-based) sample of a type as requested, and its value once the service has converted it. */
+function sample(type: ParamType, n: number): { text: string; value: string | number } {
+  switch (type) {
+    case 'int':
+      return { text: String(42 + n), value: 42 + n };
+    case 'float':
+      return { text: `${2 + n}.5`, value: 2.5 + n };
+    case 'path':
+      return { text: `a/b${n || ''}/c.txt`, value: `a/b${n || ''}/c.txt` };
+    case 'uuid': {
+      const text = `123e4567-e89b-12d3-a456-${String(426614174000 + n).padStart(12, '0')}`;
+      return { text, value: text };
+    }
+    case 'string': {
+      const text = WORDS[n] ?? `value-${n}`;
+      return { text, value: text };
+    }
   }
-  if (last < path.length) parts.push({ kind: 'text', text: path.slice(last) });
-  return parts;
 }
 
-/** The path a test requests: every parameter replaced by `sample-<name>`. */
-export function samplePath(parts: readonly RoutePart[]): string {
-  return parts.map((p) => (p.kind === 'text' ? p.text : `sample-${p.name}`)).join('');
+/** The URL path a generated test requests, and each parameter's value as the service converts it. */
+export interface Sample {
+  url: string;
+  params: { name: string; value: string | number }[];
+}
+
+/**
+ * A concrete request for an endpoint: each parameter replaced by a sample of its type, different for
+ * each parameter (`london`, `paris`, ...; `42`, `43`, ...; `2.5`; `a/b/c.txt`; a fixed UUID), so
+ * `/weather/<city>` gives `/weather/london` and `/orders/<int:id>` gives `/orders/42` with id 42.
+ */
+export function sampleRequest(segments: readonly RouteSegment[]): Sample {
+  return requestFor(segments, false);
+}
+
+/**
+ * A request the endpoint must not answer: its first parameter whose type has a converter gets a
+ * value that does not convert (`/orders/x42` for `/orders/<int:id>`); undefined when it has none.
+ */
+export function mismatchedUrl(segments: readonly RouteSegment[]): string | undefined {
+  return segments.some((s) => s.kind === 'param' && MISMATCHES[s.type] !== undefined)
+    ? requestFor(segments, true).url
+    : undefined;
+}
+
+function requestFor(segments: readonly RouteSegment[], mismatch: boolean): Sample {
+  let spoil = mismatch;
+  const params: Sample['params'] = [];
+  const counts = new Map<ParamType, number>();
+  const url = segments
+    .map((s) => {
+      if (s.kind === 'literal') return s.text;
+      const bad = MISMATCHES[s.type];
+      if (spoil && bad !== undefined) {
+        spoil = false;
+        return bad;
+      }
+      const n = counts.get(s.type) ?? 0;
+      counts.set(s.type, n + 1);
+      const { text, value } = sample(s.type, n);
+      params.push({ name: s.name, value });
+      return text;
+    })
+    .join('');
+  return { url, params };
 }
 
 /** An endpoint as the templates render it. */
 export interface RenderedEndpoint extends ServiceEndpoint {
-  route: RoutePart[];
   /** A unique identifier made of the method and the path, e.g. `get_orders_id`. */
   id: string;
 }
@@ -70,18 +108,22 @@ export interface RenderedEndpoint extends ServiceEndpoint {
 export const HEALTH_PATH = '/healthz';
 
 /**
- * The card's endpoints, each once (by method and path), without `GET /healthz` (the built-in health
- * route answers it), each with a parsed route and a unique identifier.
+ * The card's endpoints, each once (two endpoints are one when a framework could not tell them apart:
+ * same method, literals and parameter types, whatever the names and style), without `GET /healthz`
+ * (the built-in health route answers it), each with a unique identifier.
  */
 export function endpointsOf(card: ServiceCard): RenderedEndpoint[] {
   const out: RenderedEndpoint[] = [];
   const keys = new Set<string>([`GET ${HEALTH_PATH}`]);
   const ids = new Set<string>();
   for (const endpoint of card.endpoints) {
-    const key = `${endpoint.method} ${endpoint.path}`;
+    const shape = endpoint.segments.map((s) => (s.kind === 'literal' ? s.text : `{:${s.type}}`)).join('');
+    const key = `${endpoint.method} ${shape}`;
     if (keys.has(key)) continue;
     keys.add(key);
-    const words = endpoint.path
+    const words = endpoint.segments
+      .map((s) => (s.kind === 'literal' ? s.text : `_${s.name}_`))
+      .join('')
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '_')
       .replace(/^_+|_+$/g, '');
@@ -89,7 +131,7 @@ export function endpointsOf(card: ServiceCard): RenderedEndpoint[] {
     let id = base;
     for (let n = 2; ids.has(id); n++) id = `${base}_${n}`;
     ids.add(id);
-    out.push({ ...endpoint, route: parseRoute(endpoint.path), id });
+    out.push({ ...endpoint, id });
   }
   return out;
 }

@@ -5,6 +5,7 @@
 import { IntentError } from '../errors';
 import type { ServiceCard } from '../intent';
 import type { FileToWrite } from '../ports';
+import { parseRoute, type RouteSegment } from '../route';
 import { renderNodeExpress } from './node-express';
 import { renderPythonFlask } from './python-flask';
 
@@ -48,8 +49,9 @@ export function renderService(card: ServiceCard): FileToWrite[] {
 }
 
 /**
- * Names go into paths, commands and identifiers unquoted; parseIntent guarantees their shape, and this
- * re-check keeps a hand-built card from reaching the templates with a hostile name.
+ * Names go into paths, commands and identifiers unquoted, and route segments into framework routes;
+ * parseIntent guarantees their shape, and this re-check keeps a hand-built card from reaching the
+ * templates with a hostile name or with segments its path does not mean.
  */
 function checkCard(card: ServiceCard): void {
   const problems: string[] = [];
@@ -60,7 +62,13 @@ function checkCard(card: ServiceCard): void {
   for (const e of card.env)
     if (!/^[A-Z_][A-Z0-9_]*$/.test(e.name)) problems.push(`env name '${e.name}' must be UPPER_SNAKE_CASE`);
   for (const e of card.endpoints) {
-    if (!/^(GET|POST|PUT|PATCH|DELETE)$/.test(e.method) || !/^\/[A-Za-z0-9\-._~/{}:]*$/.test(e.path))
+    const parsed = parseRoute(e.path);
+    if (
+      !/^(GET|POST|PUT|PATCH|DELETE)$/.test(e.method) ||
+      !e.path.startsWith('/') ||
+      parsed.problems.length > 0 ||
+      routeKey(parsed.segments) !== routeKey(e.segments)
+    )
       problems.push(`endpoint '${e.method} ${e.path}' is not valid`);
   }
   if (problems.length)
@@ -68,4 +76,9 @@ function checkCard(card: ServiceCard): void {
       `the service card cannot be rendered:\n  - ${problems.join('\n  - ')}`,
       'See "Service card" in the README for the fields and their format.',
     );
+}
+
+/** The segments as one string, to check that a card's segments are those its path means. */
+function routeKey(segments: readonly RouteSegment[]): string {
+  return JSON.stringify(segments.map((s) => (s.kind === 'literal' ? [s.text] : [s.name, s.type])));
 }

@@ -11,13 +11,14 @@ import {
   envOf,
   HEALTH_PATH,
   kubernetesManifest,
+  mismatchedUrl,
   quote,
   readmeParts,
   resourceName,
-  samplePath,
+  sampleRequest,
   type RenderedEndpoint,
-  type RoutePart,
 } from './common';
+import type { RouteSegment } from '../route';
 
 /** Versions the template pins; card dependencies without a version are added as `latest`. */
 export const NODE_PINS = {
@@ -67,23 +68,20 @@ export function renderNodeExpress(card: ServiceCard): FileToWrite[] {
 const js = (value: string) => quote(value, 'js');
 
 /**
- * The Express 5 (path-to-regexp 8) route. Parameters become `:name` (quoted when a name character
- * follows); literal `{` and `}` are matched percent-encoded because clients encode them and Express
- * matches the raw path; other characters path-to-regexp reserves are escaped with a backslash.
- * https://github.com/pillarjs/path-to-regexp#errors
+ * The Express 5 (path-to-regexp 8) route. A `path` parameter becomes the wildcard `*name` (one or more
+ * segments, which Express hands over as an array), any other parameter `:name`; a name is quoted when
+ * a name character follows it. Characters path-to-regexp reserves are escaped with a backslash
+ * (`/items:batchUpdate` keeps its literal colon). Express has no typed parameters: the handler
+ * converts them (see appTs).
+ * https://github.com/pillarjs/path-to-regexp#parameters
  */
-export function expressRoute(parts: readonly RoutePart[]): string {
-  return parts
-    .map((part, i) => {
-      if (part.kind === 'text')
-        return part.text
-          .replace(/\{/g, '%7B')
-          .replace(/\}/g, '%7D')
-          .replace(/[()[\]+?!:*\\]/g, '\\$&');
-      const next = parts[i + 1];
-      return (
-        ':' + (next?.kind === 'text' && /^[$\w]/.test(next.text) ? JSON.stringify(part.name) : part.name)
-      );
+export function expressRoute(segments: readonly RouteSegment[]): string {
+  return segments
+    .map((s, i) => {
+      if (s.kind === 'literal') return s.text.replace(/[()[\]{}+?!:*\\]/g, '\\$&');
+      const next = segments[i + 1];
+      const name = next?.kind === 'literal' && /^[$\w]/.test(next.text) ? JSON.stringify(s.name) : s.name;
+      return (s.type === 'path' ? '*' : ':') + name;
     })
     .join('');
 }
@@ -155,27 +153,91 @@ function configTs(card: ServiceCard): string {
   ].join('\n');
 }
 
+/**
+ * The endpoints in the order Express should try them. Express takes the first route that matches, Flask
+ * the most specific one (https://werkzeug.palletsprojects.com/en/stable/routing/): so
+ * routes without parameters come first, then those with typed parameters, those with string parameters,
+ * and those with a `path` wildcard last, keeping the card's order otherwise. `/orders/latest`,
+ * `/orders/<int:id>` and `/orders/<name>` then answer as in Flask whatever order the card lists them in
+ * (a typed parameter that does not convert passes the request on, see convertParam).
+ */
+export function expressOrder(endpoints: readonly RenderedEndpoint[]): RenderedEndpoint[] {
+  const rank = (e: RenderedEndpoint) => {
+    const params = e.segments.flatMap((s) => (s.kind === 'param' ? [s.type] : []));
+    return [
+      params.includes('path') ? 1 : 0,
+      params.filter((t) => t === 'string').length,
+      params.filter((t) => t !== 'string' && t !== 'path').length,
+    ];
+  };
+  const ranked = endpoints.map((e) => ({ e, rank: rank(e) }));
+  // Array.prototype.sort is stable (ES2019), so equal ranks keep the card's order.
+  return ranked.sort((a, b) => compareRanks(a.rank, b.rank)).map((r) => r.e);
+}
+
+function compareRanks(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
 function appTs(card: ServiceCard, endpoints: readonly RenderedEndpoint[]): string {
-  const routes = endpoints.map(
-    (e) =>
-      `  app.${e.method.toLowerCase()}(${js(expressRoute(e.route))}, placeholder(${js(e.method)}, ${js(e.path)}, ${js(e.description ?? '')}, ${e.method === 'POST' ? 201 : 200}));`,
-  );
+  const routes = expressOrder(endpoints).map((e) => {
+    const types = e.segments.flatMap((s) => (s.kind === 'param' ? [`${js(s.name)}: ${js(s.type)}`] : []));
+    return `  app.${e.method.toLowerCase()}(${js(expressRoute(e.segments))}, placeholder(${js(e.method)}, ${js(e.path)}, ${js(e.description ?? '')}, ${e.method === 'POST' ? 201 : 200}, {${types.length ? ` ${types.join(', ')} ` : ''}}));`;
+  });
   return [
-    `import express, { type Request, type RequestHandler, type Response } from "express";`,
+    `import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";`,
     `import type { Config } from "./config";`,
     ``,
     `export const SERVICE_NAME = ${js(card.name)};`,
     ``,
     `const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);`,
+    `const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;`,
+    ``,
+    `/** The path parameter types of the service card (Flask's converters). */`,
+    `export type ParamType = "string" | "int" | "float" | "path" | "uuid";`,
+    ``,
+    `/**`,
+    ` * A path parameter converted as Flask's converter of the same type does: int and float are unsigned`,
+    ` * digits (a float has a "."), uuid is lower-cased, path joins the segments of a wildcard.`,
+    ` * Undefined when the value does not fit the type.`,
+    ` */`,
+    `export function convertParam(type: ParamType, raw: unknown): string | number | undefined {`,
+    `  if (Array.isArray(raw)) return type === "path" ? raw.join("/") : undefined;`,
+    `  if (typeof raw !== "string") return undefined;`,
+    `  switch (type) {`,
+    `    case "int":`,
+    `      return /^\\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : undefined;`,
+    `    case "float":`,
+    `      return /^\\d+\\.\\d+$/.test(raw) ? Number(raw) : undefined;`,
+    `    case "uuid":`,
+    `      return UUID.test(raw) ? raw.toLowerCase() : undefined;`,
+    `    default:`,
+    `      return raw;`,
+    `  }`,
+    `}`,
     ``,
     `/** A JSON placeholder answer: replace it with the endpoint's real logic. */`,
-    `function placeholder(method: string, endpoint: string, description: string, status: number): RequestHandler {`,
-    `  return (req: Request, res: Response) => {`,
+    `function placeholder(`,
+    `  method: string,`,
+    `  endpoint: string,`,
+    `  description: string,`,
+    `  status: number,`,
+    `  types: Record<string, ParamType>,`,
+    `): RequestHandler {`,
+    `  return (req: Request, res: Response, next: NextFunction) => {`,
+    `    const params: Record<string, string | number> = {};`,
+    `    for (const [name, type] of Object.entries(types)) {`,
+    `      const value = convertParam(type, (req.params as Record<string, unknown>)[name]);`,
+    `      // Not a value of this type: leave the request to a later route or the 404, as Flask does.`,
+    `      if (value === undefined) return next("route");`,
+    `      params[name] = value;`,
+    `    }`,
     `    const body: Record<string, unknown> = {`,
     `      service: SERVICE_NAME,`,
     `      endpoint,`,
     `      method,`,
-    `      params: { ...req.params },`,
+    `      params,`,
     `      query: req.query,`,
     `      message: "Placeholder response: implement this endpoint.",`,
     `    };`,
@@ -225,22 +287,31 @@ function testTs(card: ServiceCard, endpoints: readonly RenderedEndpoint[]): stri
   const settings = env.filter((e) => !e.secret);
   const secrets = env.filter((e) => e.secret);
   const tests = endpoints.flatMap((e) => {
-    const params = e.route.flatMap((p) =>
-      p.kind === 'param' ? [`${js(p.name)}: ${js(`sample-${p.name}`)}`] : [],
-    );
+    const { url, params } = sampleRequest(e.segments);
+    const values = params.map((p) => `${js(p.name)}: ${typeof p.value === 'number' ? p.value : js(p.value)}`);
     const hasBody = BODY_METHODS.has(e.method);
+    const mismatch = mismatchedUrl(e.segments);
     return [
       ``,
       `test(${js(`${e.method} ${e.path} answers with its placeholder`)}, async () => {`,
-      `  const { status, body } = await call(${js(e.method)}, ${js(samplePath(e.route))}${hasBody ? ', { example: true }' : ''});`,
+      `  const { status, body } = await call(${js(e.method)}, ${js(url)}${hasBody ? ', { example: true }' : ''});`,
       `  assert.equal(status, ${e.method === 'POST' ? 201 : 200});`,
       `  assert.equal(body["service"], SERVICE_NAME);`,
       `  assert.equal(body["endpoint"], ${js(e.path)});`,
       `  assert.equal(body["method"], ${js(e.method)});`,
-      `  assert.deepEqual(body["params"], {${params.join(', ')}});`,
+      `  assert.deepEqual(body["params"], {${values.length ? ` ${values.join(', ')} ` : ''}});`,
       `  assert.deepEqual(body["query"], { q: "example" });`,
       ...(hasBody ? [`  assert.deepEqual(body["received"], { example: true });`] : []),
       `});`,
+      ...(mismatch
+        ? [
+            ``,
+            `test(${js(`${e.method} ${e.path} refuses ${mismatch}: its parameter does not convert`)}, async () => {`,
+            `  const { body } = await call(${js(e.method)}, ${js(mismatch)});`,
+            `  assert.notEqual(body["endpoint"], ${js(e.path)});`,
+            `});`,
+          ]
+        : []),
     ];
   });
   const secretTest = secrets.length
@@ -282,7 +353,9 @@ function testTs(card: ServiceCard, endpoints: readonly RenderedEndpoint[]): stri
     `    method,`,
     `    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),`,
     `  });`,
-    `  return { status: response.status, body: (await response.json()) as Record<string, unknown> };`,
+    `  // Express's own 404 page is HTML: its body counts as empty.`,
+    `  const json = response.headers.get("content-type")?.includes("application/json");`,
+    `  return { status: response.status, body: json ? ((await response.json()) as Record<string, unknown>) : {} };`,
     `}`,
     ``,
     `test(${js(`GET ${HEALTH_PATH} answers ok`)}, async () => {`,

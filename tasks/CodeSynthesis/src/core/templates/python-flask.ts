@@ -10,12 +10,14 @@ import {
   envOf,
   HEALTH_PATH,
   kubernetesManifest,
+  mismatchedUrl,
   quote,
   readmeParts,
   resourceName,
-  samplePath,
+  sampleRequest,
   type RenderedEndpoint,
 } from './common';
+import type { RouteSegment } from '../route';
 
 /** Versions the template pins; card dependencies without a version are added unpinned. */
 export const PYTHON_PINS = { flask: '3.1.3', gunicorn: '23.0.0', pytest: '9.0.3' } as const;
@@ -60,8 +62,17 @@ export function renderPythonFlask(card: ServiceCard): FileToWrite[] {
 
 const py = (value: string) => quote(value, 'py');
 
-function flaskRule(endpoint: RenderedEndpoint): string {
-  return endpoint.route.map((p) => (p.kind === 'text' ? p.text : `<${p.name}>`)).join('');
+/**
+ * The Flask (Werkzeug) rule: `<name>` for a string parameter, `<type:name>` otherwise; every card
+ * type is a Werkzeug converter, so Flask converts the value and answers 404 when it does not match.
+ * https://flask.palletsprojects.com/en/stable/quickstart/#variable-rules
+ */
+export function flaskRule(segments: readonly RouteSegment[]): string {
+  return segments
+    .map((s) =>
+      s.kind === 'literal' ? s.text : s.type === 'string' ? `<${s.name}>` : `<${s.type}:${s.name}>`,
+    )
+    .join('');
 }
 
 function appPy(card: ServiceCard, endpoints: readonly RenderedEndpoint[]): string {
@@ -70,7 +81,7 @@ function appPy(card: ServiceCard, endpoints: readonly RenderedEndpoint[]): strin
   const secrets = env.filter((e) => e.secret).map((e) => `    ${py(e.name)},`);
   const routes = endpoints.flatMap((e) => [
     ``,
-    `    @app.route(${py(flaskRule(e))}, methods=[${py(e.method)}], endpoint=${py(e.id)})`,
+    `    @app.route(${py(flaskRule(e.segments))}, methods=[${py(e.method)}], endpoint=${py(e.id)})`,
     `    def ${e.id}(**params):`,
     `        return placeholder(${py(e.method)}, ${py(e.path)}, ${py(e.description ?? '')}, params, ${e.method === 'POST' ? 201 : 200})`,
   ]);
@@ -154,23 +165,32 @@ function appPy(card: ServiceCard, endpoints: readonly RenderedEndpoint[]): strin
 function testPy(card: ServiceCard, endpoints: readonly RenderedEndpoint[]): string {
   const env = envOf(card);
   const tests = endpoints.flatMap((e) => {
-    const params = e.route.flatMap((p) =>
-      p.kind === 'param' ? [`${py(p.name)}: ${py(`sample-${p.name}`)}`] : [],
-    );
+    const { url, params } = sampleRequest(e.segments);
+    const values = params.map((p) => `${py(p.name)}: ${typeof p.value === 'number' ? p.value : py(p.value)}`);
     const hasBody = BODY_METHODS.has(e.method);
+    const mismatch = mismatchedUrl(e.segments);
     return [
       ``,
       ``,
       `def test_${e.id}():`,
-      `    response = make_client().open(${py(samplePath(e.route))}, method=${py(e.method)}, query_string={"q": "example"}${hasBody ? ', json={"example": True}' : ''})`,
+      `    response = make_client().open(${py(url)}, method=${py(e.method)}, query_string={"q": "example"}${hasBody ? ', json={"example": True}' : ''})`,
       `    assert response.status_code == ${e.method === 'POST' ? 201 : 200}`,
       `    body = response.get_json()`,
       `    assert body["service"] == SERVICE_NAME`,
       `    assert body["endpoint"] == ${py(e.path)}`,
       `    assert body["method"] == ${py(e.method)}`,
-      `    assert body["params"] == {${params.join(', ')}}`,
+      `    assert body["params"] == {${values.join(', ')}}`,
       `    assert body["query"] == {"q": "example"}`,
       ...(hasBody ? [`    assert body["received"] == {"example": True}`] : []),
+      ...(mismatch
+        ? [
+            ``,
+            ``,
+            `def test_${e.id}_refuses_a_value_its_converter_does_not_match():`,
+            `    response = make_client().open(${py(mismatch)}, method=${py(e.method)})`,
+            `    assert (response.get_json(silent=True) or {}).get("endpoint") != ${py(e.path)}`,
+          ]
+        : []),
     ];
   });
   const defaults = env
