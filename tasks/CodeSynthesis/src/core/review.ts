@@ -236,7 +236,6 @@ export function readBuildContext(getVariable: (name: string) => string | undefin
 export function branchNameProblem(name: string): string | undefined {
   if (!name) return 'it is empty';
   if (name.length > 250) return 'it is longer than 250 characters';
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(name))
     return 'it contains a space, a control character or one of ~ ^ : ? * [ \\';
   if (name.includes('..')) return "it contains '..'";
