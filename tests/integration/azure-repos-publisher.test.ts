@@ -322,6 +322,22 @@ describe('integration: Azure Repos publisher (pull-request gate)', () => {
     assert.equal(repos.pushes.length, 0);
   });
 
+  it("an untrusted TLS certificate names the agent's CA setting", async () => {
+    const publisher = new AzureReposPublisher({
+      collectionUri: `${net.server.url}/contoso/`,
+      project: 'web',
+      accessToken: TOKEN,
+      requestOptions: webApiOptions(undefined, undefined),
+      log: host,
+    });
+    const err = await rejectsWith(
+      publisher.publish(request(), signal),
+      /Cannot reach Azure DevOps \(127\.0\.0\.1:\d+\): its TLS certificate is not trusted/,
+    );
+    assert.equal(err.subject, 'Agent.CAInfo');
+    assert.equal(repos.requests.length, 0);
+  });
+
   it('an unknown repository fails before any push', async () => {
     await rejectsWith(
       direct().publish(request({ repositoryId: 'no-such-repo' }), signal),

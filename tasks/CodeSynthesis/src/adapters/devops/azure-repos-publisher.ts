@@ -64,6 +64,15 @@ interface Operation {
   ref?: string;
 }
 
+/** The repository a publication goes to. */
+interface Target {
+  git: IGitApi;
+  repositoryId: string;
+  /** The repository's name, for messages. */
+  name: string;
+  project: string;
+}
+
 /** The shape of an azure-devops-node-api (typed-rest-client) error. */
 interface RestError {
   statusCode?: number;
@@ -79,10 +88,7 @@ export class AzureReposPublisher implements ReviewPublisher {
   async publish(request: ReviewRequest, signal: AbortSignal): Promise<ReviewResult> {
     const project = request.project ?? this.options.project;
     const { repositoryId } = request;
-    const ref = `refs/heads/${request.branch}`;
-    const targetRef = `refs/heads/${request.targetBranch}`;
     const git = await this.call({ doing: 'connect to Azure Repos', project }, () => this.gitApi(), signal);
-
     const repo = await this.call(
       { doing: `read repository '${repositoryId}'`, project },
       () => git.getRepository(repositoryId, project),
@@ -95,17 +101,37 @@ export class AzureReposPublisher implements ReviewPublisher {
         `Check that the pipeline builds an Azure Repos Git repository of this project, and that '${this.identity(project)}' has Read on it (Project settings > Repositories > Security).`,
       );
     }
-    const repoName = repo.name ?? repositoryId;
+    const target: Target = { git, repositoryId: repo.id, name: repo.name ?? repositoryId, project };
+    const commitId = await this.push(target, request, signal);
+    const { pr, created } = await this.openOrUpdate(target, request);
+    const web =
+      repo.webUrl ??
+      `${this.options.collectionUri.replace(/\/+$/, '')}/${encodeURIComponent(project)}/_git/${encodeURIComponent(target.name)}`;
+    const pullRequestUrl = `${web.replace(/\/+$/, '')}/pullrequest/${pr}`;
+    this.options.log.untrusted(
+      `${created ? 'Opened' : 'Updated'} pull request ${pr} from '${request.branch}' into '${request.targetBranch}': ${pullRequestUrl}`,
+      'info',
+    );
+    return { pullRequestId: pr, pullRequestUrl, branch: request.branch, created, commitId };
+  }
+
+  /**
+   * One push with one commit: on the branch head, or, for a new branch, on the base commit (the push
+   * creates the branch: its old object id is the commit it starts from, see GitRefUpdate.oldObjectId in
+   * https://learn.microsoft.com/rest/api/azure/devops/git/pushes/create). Files already at that commit
+   * are edited, the others added. Returns the new commit's id.
+   */
+  private async push(target: Target, request: ReviewRequest, signal: AbortSignal): Promise<string> {
+    const { git, repositoryId, project } = target;
+    const ref = `refs/heads/${request.branch}`;
     const refs = await this.call(
       { doing: `look up branch '${request.branch}'`, project },
-      () => git.getRefs(repo.id!, project, `heads/${request.branch}`),
+      () => git.getRefs(repositoryId, project, `heads/${request.branch}`),
       signal,
     );
     const head = (refs ?? []).find((r) => r.name === ref)?.objectId;
-    // A new branch is created by the push itself: its old object id is the commit it starts from.
-    // https://learn.microsoft.com/rest/api/azure/devops/git/pushes/create (GitRefUpdate.oldObjectId)
     const base = head ?? request.baseCommit;
-    const present = await this.filesAt(git, repo.id, project, base, request, signal);
+    const present = await this.filesAt(target, base, request, signal);
     const changes: GitChange[] = request.files.map((f) => ({
       changeType: present.has(`/${f.path}`) ? VersionControlChangeType.Edit : VersionControlChangeType.Add,
       item: { path: `/${f.path}` },
@@ -115,7 +141,6 @@ export class AzureReposPublisher implements ReviewPublisher {
         contentType: ItemContentType.Base64Encoded,
       },
     }));
-
     if (signal.aborted) throw new CancelledError();
     const push = await this.call(
       { doing: `push the generated files to branch '${request.branch}'`, project, ref },
@@ -125,7 +150,7 @@ export class AzureReposPublisher implements ReviewPublisher {
             refUpdates: [{ name: ref, oldObjectId: base }],
             commits: [{ comment: request.commitMessage, changes }],
           },
-          repo.id!,
+          repositoryId,
           project,
         ),
     );
@@ -134,64 +159,66 @@ export class AzureReposPublisher implements ReviewPublisher {
     if (!commitId || commitId === ZERO_ID) {
       this.options.log.untrusted(`Push response: ${snippet(push)}`, 'debug');
       throw new ReviewError(
-        `Azure DevOps answered the push to branch '${request.branch}' of '${repoName}' without a commit.`,
+        `Azure DevOps answered the push to branch '${request.branch}' without a commit.`,
         'Azure Repos',
         'Run again; if it persists, enable system.debug to see the service response.',
       );
     }
-    this.options.log.info(
-      `Pushed ${request.files.length} file(s) to '${request.branch}' of '${repoName}' as commit ${commitId.slice(0, 12)}${head ? '' : ` (new branch from ${base.slice(0, 12)})`}.`,
+    this.options.log.untrusted(
+      `Pushed ${request.files.length} file(s) to '${request.branch}' of '${target.name}' as commit ${commitId.slice(0, 12)}${head ? '' : ` (new branch from ${base.slice(0, 12)})`}.`,
+      'info',
     );
+    return commitId;
+  }
 
+  /**
+   * The active pull request from the branch into the target gets the new description; without one, a
+   * pull request is created. Returns its id.
+   */
+  private async openOrUpdate(
+    target: Target,
+    request: ReviewRequest,
+  ): Promise<{ pr: number; created: boolean }> {
+    const { git, repositoryId, project } = target;
+    const source = `refs/heads/${request.branch}`;
+    const into = `refs/heads/${request.targetBranch}`;
     const description = cut(request.description, MAX_DESCRIPTION_CHARS);
-    let pr = await this.findOpen(git, repo.id, project, ref, targetRef);
-    let created = false;
-    if (pr) {
-      pr = await this.update(git, repo.id, project, pr.pullRequestId!, description);
-    } else {
-      try {
-        pr = await this.call({ doing: `create the pull request from '${request.branch}'`, project }, () =>
-          git.createPullRequest(
-            {
-              sourceRefName: ref,
-              targetRefName: targetRef,
-              title: cut(request.title, 400),
-              description,
-              isDraft: request.draft,
-              reviewers: request.reviewers.map((id) => ({ id })),
-              labels: [{ name: request.label }],
-            },
-            repo.id!,
-            project,
-          ),
-        );
-        created = true;
-      } catch (err) {
-        // TF401179: another run opened it between our search and our create. Update that one instead.
-        const existing = /\bTF401179\b/.test(causeMessage(err))
-          ? await this.findOpen(git, repo.id, project, ref, targetRef)
-          : undefined;
-        if (!existing) throw err;
-        pr = await this.update(git, repo.id, project, existing.pullRequestId!, description);
-      }
+    const open = await this.findOpen(target, source, into);
+    if (open) return { pr: await this.update(target, open, description), created: false };
+    let pr: GitPullRequest;
+    try {
+      pr = await this.call({ doing: `create the pull request from '${request.branch}'`, project }, () =>
+        git.createPullRequest(
+          {
+            sourceRefName: source,
+            targetRefName: into,
+            title: cut(request.title, 400),
+            description,
+            isDraft: request.draft,
+            reviewers: request.reviewers.map((id) => ({ id })),
+            labels: [{ name: request.label }],
+          },
+          repositoryId,
+          project,
+        ),
+      );
+    } catch (err) {
+      // TF401179: another run opened it between our search and our create. Update that one instead.
+      const raced = /\bTF401179\b/.test(causeMessage(err))
+        ? await this.findOpen(target, source, into)
+        : undefined;
+      if (!raced) throw err;
+      return { pr: await this.update(target, raced, description), created: false };
     }
-    const pullRequestId = pr?.pullRequestId;
-    if (typeof pullRequestId !== 'number') {
+    if (typeof pr?.pullRequestId !== 'number') {
       this.options.log.untrusted(`Pull request response: ${snippet(pr)}`, 'debug');
       throw new ReviewError(
-        `Azure DevOps answered for the pull request from '${request.branch}' without its id.`,
+        `Azure DevOps answered the creation of the pull request from '${request.branch}' without its id.`,
         'Azure Repos',
         'Run again; if it persists, enable system.debug to see the service response.',
       );
     }
-    const web =
-      repo.webUrl ??
-      `${this.options.collectionUri.replace(/\/+$/, '')}/${encodeURIComponent(project)}/_git/${encodeURIComponent(repoName)}`;
-    const pullRequestUrl = `${web.replace(/\/+$/, '')}/pullrequest/${pullRequestId}`;
-    this.options.log.info(
-      `${created ? 'Opened' : 'Updated'} pull request ${pullRequestId} from '${request.branch}' into '${request.targetBranch}': ${pullRequestUrl}`,
-    );
-    return { pullRequestId, pullRequestUrl, branch: request.branch, created, commitId };
+    return { pr: pr.pullRequestId, created: true };
   }
 
   /** GitApi for the collection, created on first use (azure-devops-node-api is loaded lazily). */
@@ -209,9 +236,7 @@ export class AzureReposPublisher implements ReviewPublisher {
 
   /** The paths (with a leading '/') of the files under the request's folders at `commit`. */
   private async filesAt(
-    git: IGitApi,
-    repositoryId: string,
-    project: string,
+    { git, repositoryId, project }: Target,
     commit: string,
     request: ReviewRequest,
     signal: AbortSignal,
@@ -237,35 +262,32 @@ export class AzureReposPublisher implements ReviewPublisher {
     return new Set((items ?? []).filter((i) => !i.isFolder && i.path).map((i) => i.path!));
   }
 
+  /** The id of the active pull request from `source` into `into`, if there is one. */
   private async findOpen(
-    git: IGitApi,
-    repositoryId: string,
-    project: string,
-    sourceRefName: string,
-    targetRefName: string,
-  ): Promise<GitPullRequest | undefined> {
-    const open = await this.call(
-      { doing: `find the open pull request from '${sourceRefName}'`, project },
-      () =>
-        git.getPullRequests(
-          repositoryId,
-          { sourceRefName, targetRefName, status: PullRequestStatus.Active },
-          project,
-        ),
+    { git, repositoryId, project }: Target,
+    source: string,
+    into: string,
+  ): Promise<number | undefined> {
+    const open = await this.call({ doing: `find the open pull request from '${source}'`, project }, () =>
+      git.getPullRequests(
+        repositoryId,
+        { sourceRefName: source, targetRefName: into, status: PullRequestStatus.Active },
+        project,
+      ),
     );
-    return (open ?? []).find((p) => typeof p.pullRequestId === 'number');
+    return (open ?? []).map((p) => p.pullRequestId).find((id) => typeof id === 'number');
   }
 
-  private update(
-    git: IGitApi,
-    repositoryId: string,
-    project: string,
+  /** Give pull request `id` the new description; its title, state and reviewers stay as people left them. */
+  private async update(
+    { git, repositoryId, project }: Target,
     id: number,
     description: string,
-  ): Promise<GitPullRequest> {
-    return this.call({ doing: `update pull request ${id}`, project }, () =>
+  ): Promise<number> {
+    await this.call({ doing: `update pull request ${id}`, project }, () =>
       git.updatePullRequest({ description }, repositoryId, id, project),
     );
+    return id;
   }
 
   /** Run one call; turn its failure into a ReviewError. Before the push, `signal` cancels. */
