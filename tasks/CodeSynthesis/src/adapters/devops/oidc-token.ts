@@ -5,7 +5,10 @@
  */
 import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
 import { CredentialError } from '../../core/errors';
-import type { CertSettings, PipelineHost, ProxySettings } from '../../core/ports';
+import type { PipelineHost } from '../../core/ports';
+import { jobTokenClient } from './devops-client';
+
+export { webApiOptions } from './devops-client';
 
 /** Where the job runs, read from the pipeline's System.* variables. */
 export interface JobContext {
@@ -52,38 +55,6 @@ export function readJobContext(host: PipelineHost, systemVssToken?: string): Job
   return context as JobContext;
 }
 
-/** Options for azure-devops-node-api's WebApi from the agent's proxy and certificate settings. */
-export function webApiOptions(
-  proxy: ProxySettings | undefined,
-  certs: CertSettings | undefined,
-): IRequestOptions {
-  return {
-    allowRetries: true,
-    maxRetries: 3,
-    ...(proxy
-      ? {
-          proxy: {
-            proxyUrl: proxy.url,
-            proxyUsername: proxy.username,
-            proxyPassword: proxy.password,
-            proxyBypassHosts: [...proxy.bypass],
-          },
-        }
-      : {}),
-    ...(certs
-      ? {
-          cert: {
-            caFile: certs.caFile,
-            certFile: certs.certFile,
-            keyFile: certs.keyFile,
-            passphrase: certs.passphrase,
-          },
-        }
-      : {}),
-    ...(certs?.skipValidation ? { ignoreSslError: true } : {}),
-  } as IRequestOptions;
-}
-
 /**
  * A function that returns a fresh OIDC token for the connection each time it is called.
  * azure-devops-node-api's TaskApi is loaded on first use only.
@@ -95,16 +66,8 @@ export function oidcTokenProvider(
   setSecret: (v: string) => void,
 ): () => Promise<string> {
   return async () => {
-    // TaskApi and the bearer handler alone: the package's index (WebApi) pulls in every API client (~2.4 MB).
-    const [{ TaskApi }, { BearerCredentialHandler }] = await Promise.all([
-      import('azure-devops-node-api/TaskApi'),
-      import('azure-devops-node-api/handlers/bearertoken'),
-    ]);
-    const api = new TaskApi(
-      context.collectionUri,
-      [new BearerCredentialHandler(context.accessToken, false)],
-      options,
-    );
+    const { TaskApi } = await import('azure-devops-node-api/TaskApi');
+    const api = await jobTokenClient(TaskApi, context.collectionUri, context.accessToken, options);
     let token: string | undefined;
     try {
       const response = await api.createOidcToken(

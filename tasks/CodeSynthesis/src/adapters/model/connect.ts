@@ -8,6 +8,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { cloudFromConnection, type AzureCloud } from '../azure/cloud';
 import { createCredential } from '../azure/credential';
 import { KeyVaultSecretStore } from '../azure/key-vault-secret-store';
+import { systemAccessToken } from '../devops/devops-client';
 import { oidcTokenProvider, readJobContext, webApiOptions } from '../devops/oidc-token';
 import { untilAborted } from '../net/abort';
 import { createFetch, loadNetwork, type Network } from '../net/network';
@@ -144,7 +145,7 @@ function signIn(
   const cloud = cloudFromConnection(conn);
   let deps: Parameters<typeof createCredential>[3] = { setSecret: (v) => host.setSecret(v) };
   if (conn.scheme.toLowerCase() === 'workloadidentityfederation') {
-    const vssToken = safeSystemToken(host);
+    const vssToken = systemAccessToken(host);
     const context = readJobContext(host, vssToken);
     deps = {
       ...deps,
@@ -163,15 +164,6 @@ function signIn(
   }
   const credential = createCredential(conn, cloud, network, deps);
   return { conn, cloud, credential };
-}
-
-/** System.AccessToken as the agent passes it on the SystemVssConnection endpoint. */
-function safeSystemToken(host: PipelineHost): string | undefined {
-  try {
-    return host.getConnection('SystemVssConnection').auth.AccessToken;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The subject Azure DevOps puts in the OIDC token: sc://<organization>/<project>/<connection name>. */

@@ -1,0 +1,46 @@
+/**
+ * A manifest as the use case builds it, for tests of what is made from one (summaries, descriptions).
+ */
+import type { Manifest, ManifestFile } from '../../tasks/CodeSynthesis/src/core/manifest';
+
+/** A manifest for service 'weather' (python/flask) listing `files`. */
+export function sampleManifest(files: ManifestFile[], over: Partial<Manifest> = {}): Manifest {
+  return {
+    schemaVersion: 1,
+    tool: { name: 'code-synthesis', version: '1.0.0' },
+    generatedAt: '2026-11-05T10:00:00.000Z',
+    intent: {
+      sha256: 'a'.repeat(64),
+      kind: 'card',
+      source: 'inline',
+      serviceName: 'weather',
+      language: 'python',
+      framework: 'flask',
+    },
+    prompt: { sha256: 'b'.repeat(64) },
+    model: {
+      provider: 'azureOpenAI',
+      endpointHost: 'res.openai.azure.com',
+      deployment: 'gpt-4o',
+      apiVersion: '2024-10-21',
+      model: 'gpt-4o-2024-08-06',
+      replyId: 'chatcmpl-1',
+      finishReason: 'stop',
+    },
+    usage: { promptTokens: 1200, completionTokens: 3400 },
+    conflictPolicy: 'fail',
+    files,
+    skipped: [],
+    ...over,
+  };
+}
+
+/** `n` generated files under src/, each `bytes` long. */
+export function manyFiles(n: number, bytes = 100): ManifestFile[] {
+  return Array.from({ length: n }, (_, i) => ({
+    path: `src/module_${String(i).padStart(4, '0')}/handler.py`,
+    sha256: 'c'.repeat(64),
+    bytes,
+    action: 'created' as const,
+  }));
+}
