@@ -122,6 +122,24 @@ describe('FsTreeStore (real file system)', function () {
       assert.equal(fs.statSync(path.join(root, 'src', 'old.ts')).mode & 0o777, 0o600);
     });
 
+    it('never carries setuid, setgid or sticky bits onto content it writes', async function () {
+      if (process.platform === 'win32') this.skip();
+      fs.mkdirSync(root);
+      for (const [name, mode] of [
+        ['suid', 0o4755],
+        ['sgid', 0o2750],
+        ['sticky', 0o1644],
+      ] as const) {
+        fs.writeFileSync(path.join(root, name), 'old\n');
+        fs.chmodSync(path.join(root, name), mode);
+        assert.equal(fs.statSync(path.join(root, name)).mode & 0o7777, mode, 'the seed has the bit');
+      }
+      await new FsTreeStore(root).commit([f('suid'), f('sgid'), f('sticky')], live());
+      assert.equal(fs.statSync(path.join(root, 'suid')).mode & 0o7777, 0o755);
+      assert.equal(fs.statSync(path.join(root, 'sgid')).mode & 0o7777, 0o750);
+      assert.equal(fs.statSync(path.join(root, 'sticky')).mode & 0o7777, 0o644);
+    });
+
     it('an empty commit changes nothing and does not create the root', async () => {
       await new FsTreeStore(root).commit([], live());
       assert.equal(fs.existsSync(root), false);

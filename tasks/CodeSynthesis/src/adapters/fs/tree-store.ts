@@ -75,7 +75,7 @@ export class FsTreeStore implements TreeStore {
    * staging folder (and the root, if this call created it) is removed and the tree is untouched. The
    * move is not interruptible; if it fails, every step is undone in reverse order.
    * New files are written with mode 0644, or 0755 under a `bin/` folder or when named `*.sh`; a replaced
-   * file keeps its mode.
+   * file keeps its permission bits (rwx), never setuid, setgid or sticky.
    * @throws CancelledError when aborted before the move.
    * @throws WriteError naming the path and OS error code; the tree has been restored (the message
    *   says otherwise, and where the backups are, if the restore itself failed).
@@ -125,8 +125,9 @@ export class FsTreeStore implements TreeStore {
         if (existing) {
           if (!existing.isFile())
             throw new TreeChanged(`became a ${kindOf(existing)} after it was inspected`);
-          // A replaced file keeps its permissions (an executable gradlew stays executable).
-          await this.fs.chmod(staged(i), existing.mode & 0o7777);
+          // A replaced file keeps its permissions (an executable gradlew stays executable), but never
+          // setuid, setgid or sticky: those bits must not land on content the model wrote.
+          await this.fs.chmod(staged(i), existing.mode & 0o777);
           const original = await this.actualName(dir, path.posix.basename(file.path));
           await this.fs.rename(original, backup(i));
           journal.push({ kind: 'backup', original, backup: backup(i) });
