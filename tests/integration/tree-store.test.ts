@@ -262,6 +262,19 @@ describe('FsTreeStore (real file system)', function () {
       });
     });
 
+    it('a root it cannot create is named as the output directory, not as a path in it', async () => {
+      const ops: Partial<FsOps> = {
+        mkdir: (async () => {
+          throw Object.assign(new Error('injected'), { code: 'EACCES' });
+        }) as FsOps['mkdir'],
+      };
+      const error = await rejection(new FsTreeStore(root, { fs: ops }).commit([f('a.ts')], live()));
+      assert.ok(error instanceof WriteError);
+      assert.equal(error.message, `Could not create the output directory '${root}' (EACCES).`);
+      assert.match(error.hint, /^Nothing was changed\. Check that the agent may create folders there/);
+      assert.doesNotMatch(error.describe(), /"\."/);
+    });
+
     it('a failure while staging leaves the tree unchanged and names the file', async () => {
       seed();
       const before = snapshot(tmp);

@@ -223,7 +223,7 @@ describe('synthesize: problems with the output directory itself', () => {
     [
       'the output directory is a file',
       () => ({ blockedBy: '.' }),
-      /^Input 'outputDirectory': '\/work\/out' is a file, not a folder\. Set 'outputDirectory' to a folder, or move the file away\. Nothing was written\.$/,
+      /^Input 'outputDirectory': '\/work\/out' is not a folder: it, or a folder above it, is a file\. Set 'outputDirectory' to a folder, or move the file away\. Nothing was written\.$/,
     ],
     [
       '.synthesis is a symlink or a file',

@@ -128,7 +128,7 @@ export function checkManifestLocation(state: PathState | undefined, root: string
   if (state.blockedBy === '.') {
     throw new InputError(
       INPUTS.outputDirectory,
-      `'${root}' is a file, not a folder.`,
+      `'${root}' is not a folder: it, or a folder above it, is a file.`,
       `Set '${INPUTS.outputDirectory}' to a folder, or move the file away. Nothing was written.`,
     );
   }

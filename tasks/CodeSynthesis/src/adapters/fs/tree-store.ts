@@ -88,7 +88,12 @@ export class FsTreeStore implements TreeStore {
     try {
       createdRoot = await this.fs.mkdir(this.root, { recursive: true });
     } catch (error) {
-      throw writeError('create the output directory for', '.', error);
+      throw new WriteError(
+        `Could not create the output directory '${this.root}' (${describeCause(error)}).`,
+        'outputDirectory',
+        'Nothing was changed. Check that the agent may create folders there (permissions, not read-only) and run again.',
+        { cause: error },
+      );
     }
     const staging = path.join(this.root, STAGING_PREFIX + this.stagingSuffix());
     const staged = (i: number): string => path.join(staging, 'new', String(i));
