@@ -253,7 +253,7 @@ describe('FsTreeStore (real file system)', function () {
         assert.ok(error instanceof WriteError);
         assert.match(
           error.message,
-          /"b\.ts".*\(EIO\), and 1 step\(s\) could not be undone: backup src\/old\.ts \(EROFS\)/,
+          /"b\.ts".*\(EIO\), and 1 step\(s\) could not be undone: backup "src\/old\.ts" \(EROFS\)/,
         );
         assert.match(error.hint, new RegExp(`${STAGING_PREFIX}[0-9a-f]+/old`));
         const staging = fs.readdirSync(root).find((n) => n.startsWith(STAGING_PREFIX));

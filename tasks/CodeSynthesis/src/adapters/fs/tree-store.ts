@@ -369,7 +369,7 @@ export class FsTreeStore implements TreeStore {
         else await this.fs.rmdir(step.dir);
       } catch (error) {
         const where = step.kind === 'place' ? step.target : step.kind === 'backup' ? step.original : step.dir;
-        failed.push(`${step.kind} ${path.relative(this.root, where)} (${describeCause(error)})`);
+        failed.push(`${step.kind} ${showPath(path.relative(this.root, where))} (${describeCause(error)})`);
       }
     }
     return failed;
