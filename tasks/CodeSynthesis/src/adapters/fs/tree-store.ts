@@ -13,6 +13,7 @@ import { foldName, showPath } from '../../core/paths';
 import type { FileToWrite, Logger, PathState, TreeStore } from '../../core/ports';
 import {
   contentHash,
+  JOURNAL,
   journalOf,
   recoverLeftovers,
   removeStaging,
@@ -188,7 +189,7 @@ export class FsTreeStore implements TreeStore {
       await writeJournal(this.fs, staging, journalOf('done'));
     } catch {
       // Without the 'done' journal the next run would undo this commit: take the journal away instead.
-      await this.fs.unlink(path.join(staging, 'journal.json')).catch(() => undefined);
+      await this.fs.unlink(path.join(staging, JOURNAL)).catch(() => undefined);
     }
     // The files are in place; a leftover scratch folder is untidy but not a failed write.
     await removeStaging(this.fs, staging).catch(() => undefined);
@@ -378,7 +379,7 @@ export class FsTreeStore implements TreeStore {
   /** Remove the staging folder, and the root and its parents if this commit created them (only while empty). */
   private async discard(staging: string, createdRoot: string | undefined): Promise<void> {
     // Nothing to undo is left (or never was): the journal goes first, so a crash here leaves nothing to roll back.
-    await this.fs.unlink(path.join(staging, 'journal.json')).catch(() => undefined);
+    await this.fs.unlink(path.join(staging, JOURNAL)).catch(() => undefined);
     await removeStaging(this.fs, staging).catch(() => undefined);
     if (createdRoot === undefined) return;
     for (let dir = this.root; ; dir = path.dirname(dir)) {
