@@ -30,6 +30,16 @@ describe('CLI', function () {
     const r = cli(['--help']);
     assert.equal(r.code, 0);
     assert.match(r.out, /Usage: code-synthesis --intent FILE --out DIR/);
+    // Every exit code the CLI uses is listed: 0, 1 and 2 (usage errors).
+    assert.match(r.out, /^ {2}0 +success/m);
+    assert.match(r.out, /^ {2}1 +the run failed or was cancelled/m);
+    assert.match(r.out, /^ {2}2 +usage error/m);
+  });
+
+  it('exits 2 on an unknown option, as the help says', () => {
+    const r = cli(['--intent', 'examples/weather.yaml', '--out', work, '--no-such-flag']);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /^ {2}2 +usage error/m);
   });
 
   it('writes the offline service, and a second run finds the same files unchanged', () => {

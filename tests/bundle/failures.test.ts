@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { fakeOidcToken } from '../fake-servers/azure-devops';
 import { AADSTS, makeAppCertificate } from '../fake-servers/entra-id';
 import {
@@ -30,6 +31,7 @@ import {
   wifConnection,
   type AzureWorld,
 } from '../support/azure-world';
+import { commitInChild } from '../support/killed-commit';
 import { snapshotTree } from '../support/tree-snapshot';
 import { useWorkDir } from '../support/work-dir';
 
@@ -482,6 +484,109 @@ describe('bundle: every failure fails the task with a specific message and write
       assertNoSecretPrinted(run);
     });
   }
+});
+
+describe('bundle: problems with the output directory itself name it and say what to fix there', function () {
+  this.timeout(30000);
+  const dir = useWorkDir('cs-outdir', { 'README.md': 'the repository\n', 'svc/app.py': 'print("mine")\n' });
+  const intent = 'service:\n  name: svc\n  language: python\n  framework: flask\n';
+
+  async function runOffline(outputDirectory: string) {
+    const run = await agent.runTask({
+      inputs: { provider: 'offline', intent, outputDirectory, conflictPolicy: 'overwrite' },
+      variables: { 'Agent.TempDirectory': dir.work, 'Build.SourcesDirectory': dir.out },
+    });
+    return { run, ...outcome(run) };
+  }
+
+  const cases: [name: string, arrange: () => string, says: RegExp][] = [
+    [
+      'the output directory is a file',
+      () => {
+        fs.writeFileSync(path.join(dir.out, 'gen'), 'a file\n');
+        return path.join(dir.out, 'gen');
+      },
+      /^Input 'outputDirectory': '.*[\\/]gen' is not a folder: it, or a folder above it, is a file\. Set 'outputDirectory' to a folder/,
+    ],
+    [
+      '.synthesis is a symlink',
+      () => {
+        fs.mkdirSync(path.join(dir.work, 'elsewhere'));
+        fs.symlinkSync(path.join(dir.work, 'elsewhere'), path.join(dir.out, '.synthesis'));
+        return dir.out;
+      },
+      /^Input 'outputDirectory': "\.synthesis" in '.*' is a symlink or a file, not a folder; the task keeps its manifest in that folder\. Remove or rename "\.synthesis" there/,
+    ],
+    [
+      'the manifest path is a folder',
+      () => {
+        fs.mkdirSync(path.join(dir.out, '.synthesis', 'manifest.json'), { recursive: true });
+        return dir.out;
+      },
+      /^Input 'outputDirectory': "\.synthesis\/manifest\.json" in '.*' is a folder, where the task writes its manifest/,
+    ],
+    [
+      'an existing .Synthesis folder',
+      () => {
+        fs.mkdirSync(path.join(dir.out, '.Synthesis'));
+        return dir.out;
+      },
+      /^Input 'outputDirectory': "\.Synthesis" in '.*' differs only in letter case or Unicode form from "\.synthesis"/,
+    ],
+    [
+      'the output directory is a symlink inside the sources directory',
+      () => {
+        fs.mkdirSync(path.join(dir.work, 'elsewhere'));
+        fs.symlinkSync(path.join(dir.work, 'elsewhere'), path.join(dir.out, 'gen'));
+        return path.join(dir.out, 'gen');
+      },
+      /^Input 'outputDirectory': '.*[\\/]gen' is reached through the symlink '.*[\\/]gen' inside the sources directory '.*'\. Writing through it would put the files wherever the link points/,
+    ],
+    [
+      'a leftover staging folder holding backups but no journal',
+      () => {
+        fs.mkdirSync(path.join(dir.out, '.synthesis-staging-0123', 'old'), { recursive: true });
+        fs.writeFileSync(path.join(dir.out, '.synthesis-staging-0123', 'old', '0'), 'the only copy\n');
+        return dir.out;
+      },
+      /^The output directory holds \.synthesis-staging-0123, left by an interrupted run, and the task cannot tell how to undo it:(\n|%0A) {2}- no journal says what it changed; its old folder holds 1 replaced file\(s\)\.(\n|%0A)Nothing was changed\. The files that run replaced are in .*old: restore what you need, then delete \.synthesis-staging-0123 and run again\.$/,
+    ],
+  ];
+  for (const [name, arrange, says] of cases) {
+    it(name, async () => {
+      const out = arrange();
+      // The sources folder, and the folder a symlink points to (the agent keeps its own files in work).
+      const trees = (): unknown => [snapshotTree(dir.out), snapshotTree(path.join(dir.work, 'elsewhere'))];
+      const before = trees();
+      const r = await runOffline(out);
+      assert.equal(r.result, 'Failed', r.run.stdout);
+      assert.match(r.message ?? '', says);
+      assert.doesNotMatch(r.message ?? '', /model proposed|remove \./);
+      assert.deepEqual(trees(), before, 'nothing was written');
+    });
+  }
+
+  it('a commit killed mid-move: the next run restores the tree, says so, then writes', async () => {
+    const files = [
+      { path: 'svc/app.py', content: 'print("generated")\n' },
+      { path: 'svc/new.py', content: 'new\n' },
+      { path: 'README.md', content: 'overwritten\n' },
+    ];
+    assert.equal(commitInChild(dir.out, files, { killBefore: 'README.md' }), 'killed');
+    assert.equal(fs.readFileSync(path.join(dir.out, 'svc/app.py'), 'utf8'), 'print("generated")\n');
+    const r = await runOffline(dir.out);
+    assert.equal(r.result, 'Succeeded', `${r.message}\n${r.run.stdout}`);
+    assert.match(
+      r.run.stdout,
+      /##vso\[task\.issue type=warning[^\]]*\]Found \.synthesis-staging-[0-9a-f]+, left by a run that was interrupted while moving files into place; restored the output directory as it was before that run: put back 2 replaced file\(s\) and removed 1 file\(s\) and 0 folder\(s\) it had created\./,
+    );
+    assert.equal(fs.readFileSync(path.join(dir.out, 'README.md'), 'utf8'), 'the repository\n');
+    assert.equal(fs.existsSync(path.join(dir.out, 'svc/new.py')), false);
+    assert.deepEqual(
+      fs.readdirSync(dir.out).filter((n) => n.startsWith('.synthesis-staging-')),
+      [],
+    );
+  });
 });
 
 /**

@@ -232,6 +232,12 @@ describe('bundle: the packaged task run as the agent runs it', function () {
     const o = outcome(run);
     assert.equal(o.result, 'Cancelled', run.stdout);
     assert.match(o.message ?? '', /cancelled/i);
+    // The warning must not promise what a move already under way cannot keep.
+    assert.match(
+      run.stdout,
+      /Received SIGINT: cancelling\. Nothing is written unless the files have already started moving into place; a move that has started is completed\./,
+    );
+    assert.doesNotMatch(run.stdout, /Nothing partial is left/);
     assert.deepEqual(snapshotTree(dir.out), before);
   });
 });

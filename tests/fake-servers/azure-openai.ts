@@ -21,6 +21,8 @@ export interface FakeAnswer {
   body: unknown;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** Sent as is instead of `body` as JSON (with content-type application/json unless `headers` says otherwise). */
+  raw?: string;
 }
 
 /** A chat request as the fake saw it. */
@@ -74,8 +76,11 @@ export function fakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
 
   const answer = async (res: ServerResponse, a: FakeAnswer): Promise<void> => {
     if (a.delayMs) await new Promise((r) => setTimeout(r, a.delayMs));
-    if (!res.destroyed)
-      sendJson(res, a.status, a.body, { 'apim-request-id': 'req-' + chats.length, ...a.headers });
+    if (res.destroyed) return;
+    const headers = { 'apim-request-id': 'req-' + chats.length, ...a.headers };
+    if (a.raw === undefined) return sendJson(res, a.status, a.body, headers);
+    res.writeHead(a.status, { 'content-type': 'application/json', ...headers });
+    res.end(a.raw);
   };
 
   const route: Route = {

@@ -424,6 +424,57 @@ describe('integration: Azure OpenAI client (real openai SDK over HTTPS)', () => 
     });
   });
 
+  describe('attempts and unreadable answers', () => {
+    it('reports the one attempt made when the service says x-should-retry: false', async () => {
+      fake.enqueue(azureAnswers.serverError({ 'x-should-retry': 'false' }));
+      const err = await failure(client({ maxRetries: 6 }));
+      assert.equal(fake.chats.length, 1);
+      assert.equal(
+        err.message,
+        `Azure OpenAI at ${host} failed with 500 InternalServerError; the service said not to retry.`,
+      );
+    });
+
+    it('reports the retries actually made before the service said not to retry', async () => {
+      fake.enqueue(
+        azureAnswers.serverError({ 'retry-after-ms': '5' }),
+        azureAnswers.serverError({ 'x-should-retry': 'false' }),
+      );
+      const err = await failure(client({ maxRetries: 6 }));
+      assert.equal(fake.chats.length, 2);
+      assert.equal(
+        err.message,
+        `Azure OpenAI at ${host} failed with 500 InternalServerError after 1 retry; the service then said not to retry.`,
+      );
+    });
+
+    it('a 200 whose body is not JSON: says so, and keeps the body out of the message', async () => {
+      fake.enqueue({ status: 200, body: undefined, raw: 'sk-TOPSECRET-0123456789 is not json' });
+      const err = await failure(client());
+      assert.equal(
+        err.describe(),
+        `Azure OpenAI at ${host} answered 200 with a body that is not JSON (content-type application/json). Check that 'endpoint' is the service's URL and that no proxy or gateway answers in its place; the answer is in the debug output (system.debug: true).`,
+      );
+      assert.doesNotMatch(err.describe(), /TOPSECR|Unexpected token/);
+      assert.ok(
+        logger.lines.some((l) => l.untrusted && l.level === 'debug' && l.text.includes('sk-TOPSECRET')),
+        'the body is in the debug output',
+      );
+    });
+
+    it('a 200 HTML page is not a chat completion, and the page stays out of the message', async () => {
+      fake.enqueue({
+        status: 200,
+        body: undefined,
+        raw: '<html>sk-TOPSECRET sign in</html>',
+        headers: { 'content-type': 'text/html' },
+      });
+      const err = await failure(client());
+      assert.match(err.message, /answered 200 with a body that is not JSON \(content-type text\/html\)\.$/);
+      assert.doesNotMatch(err.describe(), /TOPSECR/);
+    });
+  });
+
   describe('connection failures', () => {
     it('connection refused names the host', async () => {
       const port = await closedPort();

@@ -122,6 +122,24 @@ describe('FsTreeStore (real file system)', function () {
       assert.equal(fs.statSync(path.join(root, 'src', 'old.ts')).mode & 0o777, 0o600);
     });
 
+    it('never carries setuid, setgid or sticky bits onto content it writes', async function () {
+      if (process.platform === 'win32') this.skip();
+      fs.mkdirSync(root);
+      for (const [name, mode] of [
+        ['suid', 0o4755],
+        ['sgid', 0o2750],
+        ['sticky', 0o1644],
+      ] as const) {
+        fs.writeFileSync(path.join(root, name), 'old\n');
+        fs.chmodSync(path.join(root, name), mode);
+        assert.equal(fs.statSync(path.join(root, name)).mode & 0o7777, mode, 'the seed has the bit');
+      }
+      await new FsTreeStore(root).commit([f('suid'), f('sgid'), f('sticky')], live());
+      assert.equal(fs.statSync(path.join(root, 'suid')).mode & 0o7777, 0o755);
+      assert.equal(fs.statSync(path.join(root, 'sgid')).mode & 0o7777, 0o750);
+      assert.equal(fs.statSync(path.join(root, 'sticky')).mode & 0o7777, 0o644);
+    });
+
     it('an empty commit changes nothing and does not create the root', async () => {
       await new FsTreeStore(root).commit([], live());
       assert.equal(fs.existsSync(root), false);
@@ -235,13 +253,26 @@ describe('FsTreeStore (real file system)', function () {
         assert.ok(error instanceof WriteError);
         assert.match(
           error.message,
-          /"b\.ts".*\(EIO\), and 1 step\(s\) could not be undone: backup src\/old\.ts \(EROFS\)/,
+          /"b\.ts".*\(EIO\), and 1 step\(s\) could not be undone: backup "src\/old\.ts" \(EROFS\)/,
         );
         assert.match(error.hint, new RegExp(`${STAGING_PREFIX}[0-9a-f]+/old`));
         const staging = fs.readdirSync(root).find((n) => n.startsWith(STAGING_PREFIX));
         assert.ok(staging, 'the staging folder with the backup is kept');
         assert.equal(fs.readFileSync(path.join(root, staging, 'old', '0'), 'utf8'), 'old\n');
       });
+    });
+
+    it('a root it cannot create is named as the output directory, not as a path in it', async () => {
+      const ops: Partial<FsOps> = {
+        mkdir: (async () => {
+          throw Object.assign(new Error('injected'), { code: 'EACCES' });
+        }) as FsOps['mkdir'],
+      };
+      const error = await rejection(new FsTreeStore(root, { fs: ops }).commit([f('a.ts')], live()));
+      assert.ok(error instanceof WriteError);
+      assert.equal(error.message, `Could not create the output directory '${root}' (EACCES).`);
+      assert.match(error.hint, /^Nothing was changed\. Check that the agent may create folders there/);
+      assert.doesNotMatch(error.describe(), /"\."/);
     });
 
     it('a failure while staging leaves the tree unchanged and names the file', async () => {
@@ -317,7 +348,8 @@ describe('FsTreeStore (real file system)', function () {
         const controller = new AbortController();
         const ops: Partial<FsOps> = {
           rename: async (from, to) => {
-            controller.abort();
+            // The first rename out of new/ is the start of the move.
+            if (String(from).includes(`${path.sep}new${path.sep}`)) controller.abort();
             return fsp.rename(from, to);
           },
         };

@@ -111,6 +111,9 @@ describe('intent', () => {
       assert.match(text, /line 4: unknown field 'colour'/);
       assert.match(text, /line 5: 'service.port'/);
       assert.match(text, /line 6: endpoint 'FETCH \/x'/);
+      // Each problem ends with a full stop; the hint starts on a line of its own.
+      assert.match(text, /\.\nSee "Service card" in the README/);
+      assert.equal(text.split('\n  - ').length - 1, 5);
     }
   });
 

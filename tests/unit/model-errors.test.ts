@@ -237,6 +237,38 @@ describe('model errors', () => {
     );
   });
 
+  it('an unexpected failure keeps its text (which may quote the answer) out of the message', () => {
+    const cause = new SyntaxError('Unexpected token \'s\', "sk-TOPSECR"... is not valid JSON');
+    const err = describeFailure({ kind: 'other', cause }, azure);
+    assert.equal(
+      err.describe(),
+      'Could not call Azure OpenAI at res.openai.azure.com: the call failed unexpectedly (SyntaxError). The details are in the debug output (run with system.debug=true).',
+    );
+    assert.equal(err.cause, cause, 'the cause goes to debug output');
+  });
+
+  it('claims only the retries made: none, some, or stopped by the service', () => {
+    const at = 'Azure OpenAI at res.openai.azure.com';
+    const msg = (status: number, extra: Partial<Extract<Failure, { kind: 'http' }>>): string =>
+      describeFailure(
+        { ...(http(status, { error: { code: 'x' } }) as Extract<Failure, { kind: 'http' }>), ...extra },
+        azure,
+      ).message;
+    assert.equal(msg(503, {}), `${at} failed with 503 x.`);
+    assert.equal(msg(503, { attempts: 1 }), `${at} failed with 503 x.`);
+    assert.equal(msg(503, { attempts: 4 }), `${at} failed with 503 x after 3 retries.`);
+    assert.equal(
+      msg(503, { attempts: 1, retryRefused: true }),
+      `${at} failed with 503 x; the service said not to retry.`,
+    );
+    assert.equal(msg(429, { attempts: 1 }), `${at} is throttling requests (429 x).`);
+    assert.equal(msg(429, { attempts: 2 }), `${at} is still throttling requests (429 x) after 1 retry.`);
+    assert.equal(
+      msg(429, { attempts: 3, retryRefused: true }),
+      `${at} is still throttling requests (429 x) after 2 retries; the service then said not to retry.`,
+    );
+  });
+
   it('does not attach the SDK error (it quotes the remote body) as the cause', () => {
     const err = describeFailure(
       http(401, { error: { message: 'Incorrect API key provided: sk-123' } }),

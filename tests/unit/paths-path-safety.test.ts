@@ -24,6 +24,15 @@ function problemsOf(paths: string[], rules: PathRules = RULES): readonly string[
   return assert.fail(`expected ${JSON.stringify(paths)} to be rejected`);
 }
 
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return assert.fail('expected a throw');
+}
+
 describe('checkPaths: path safety', () => {
   describe('accepts and normalises harmless paths', () => {
     const rows: [string, string][] = [
@@ -80,6 +89,16 @@ describe('checkPaths: path safety', () => {
       ['line separator U+2028', 'a\u2028b.txt', /invisible/],
       ['Unicode tag character U+E0041 (hidden text)', 'a\u{E0041}.txt', /invisible/],
       ['lone surrogate', 'a\ud800.txt', /invisible/],
+      ['combining grapheme joiner U+034F (README͏.md beside README.md)', 'README\u034f.md', /invisible/],
+      ['Hangul filler U+3164 as a whole name', 'src/\u3164.ts', /invisible/],
+      ['halfwidth Hangul filler U+FFA0', 'a\uffa0.txt', /invisible/],
+      ['Hangul choseong filler U+115F', 'a\u115f.txt', /invisible/],
+      ['Braille blank U+2800', 'src/\u2800/a.ts', /blank/],
+      ['variation selector U+FE0F', 'a\ufe0f.txt', /invisible/],
+      ['variation selector supplement U+E0100', 'a\u{E0100}.txt', /invisible/],
+      ['no-break space U+00A0', 'read\u00a0me.md', /blank/],
+      ['ideographic space U+3000', 'a\u3000b.txt', /blank/],
+      ['Mongolian vowel separator U+180E', 'a\u180eb.txt', /invisible/],
       ['reserved CON', 'CON', /reserved device name/],
       ['reserved con.txt lower case', 'src/con.txt', /reserved device name/],
       ['reserved PRN', 'PRN.md', /reserved device name/],
@@ -126,6 +145,11 @@ describe('checkPaths: path safety', () => {
       ['.github as a file', '.github', /protected path/],
       ['.synthesis manifest', '.synthesis/manifest.json', /protected path/],
       ["the writer's staging folder", '.synthesis-staging-abc/new/0', /protected path/],
+      ["a file named like the writer's staging folder", '.synthesis-staging-0a1b2c3d4e5f', /protected path/],
+      ['.gitmodules at the root', '.gitmodules', /protected path/],
+      ['.gitmodules nested, any case', 'vendor/lib/.GitModules', /protected path/],
+      ['.gitattributes at the root', '.gitattributes', /protected path/],
+      ['.gitattributes nested', 'src/.gitattributes', /protected path/],
       ['denied via backslashes', '.github\\workflows\\x.yml', /protected path/],
       ['denied via ./', './.git/config', /protected path/],
     ];
@@ -160,6 +184,29 @@ describe('checkPaths: path safety', () => {
       const nfd = 'cafe\u0301.txt';
       assert.notEqual(nfc, nfd);
       assert.match(problemsOf([nfc, nfd])[0]!, /Unicode form/);
+    });
+    it('folders that differ only in case, holding different files', () => {
+      assert.deepEqual(problemsOf(['Src/a.txt', 'src/b.txt']), [
+        '"src/b.txt": folder "src" differs only in letter case or Unicode form from "Src" (of "Src/a.txt")',
+      ]);
+    });
+    it('folders in NFC and NFD, holding different files', () => {
+      const problems = problemsOf(['caf\u00e9/a.txt', 'cafe\u0301/b.txt']);
+      assert.equal(problems.length, 1);
+      assert.match(
+        problems[0]!,
+        /^"cafe\u0301\/b\.txt": folder "cafe\u0301" differs only in letter case or Unicode form from "caf\u00e9"/,
+      );
+    });
+    it('a deeper folder that differs only in case, below a shared one', () => {
+      assert.match(
+        problemsOf(['app/Models/user.ts', 'app/models/order.ts', 'app/models/item.ts'])[0]!,
+        /^"app\/models\/order\.ts": folder "app\/models" differs only in letter case/,
+      );
+      assert.equal(problemsOf(['app/Models/user.ts', 'app/models/order.ts', 'app/models/item.ts']).length, 2);
+    });
+    it('a folder and a file in the same folder may share a name prefix', () => {
+      assert.equal(checkPaths([file('src/a.ts'), file('src.ts'), file('SRCX/b.ts')], RULES).length, 3);
     });
     it('a file that is also a parent folder of another', () => {
       assert.deepEqual(problemsOf(['src/lib', 'src/lib/a.ts']), [
@@ -301,6 +348,51 @@ describe('checkPaths: path safety', () => {
         'no raw control characters in the message',
       );
     });
+    it('escapes and cuts the names quoted in reasons too', () => {
+      const paths = [
+        'a\u001b[2J<.txt', // ESC in a name Windows rejects: the reason quotes the name
+        'invoice\u202e.', // RLO in a name ending in '.'
+        'CON\u200b.txt/x', // hidden character in a reserved name
+        'x'.repeat(4_000_000) + '<', // one 4 MB name: quoted, it made a 6 MB message
+        Array.from({ length: 20_000 }, (_, i) => `con.${i}`).join('/'), // 20,000 reserved names
+      ];
+      let message = '';
+      try {
+        checkPaths(
+          paths.map((p) => file(p)),
+          { ...RULES, maxTotalBytes: Infinity },
+        );
+      } catch (error) {
+        assert.ok(error instanceof PathError);
+        message = (error as PathError).describe();
+      }
+      assert.ok(message, 'rejected');
+      assert.ok(message.length < 5000, `bounded message (${message.length} characters)`);
+      assert.doesNotMatch(
+        message.replace(/\n/g, ''),
+        /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/u,
+        'no raw control, format or invisible characters',
+      );
+      assert.match(message, /"a\\u001b\[2J<\.txt" contains a character Windows does not allow/);
+      assert.match(message, /"invoice\\u202e\." ends in '\.' or ' '/);
+      assert.match(message, /"con\.0" \(and 19999 more\) is a reserved device name on Windows/);
+    });
+    it('a PathError lists at most 20 problems in its message, and counts the rest', () => {
+      const error = thrown(() =>
+        checkPaths(
+          Array.from({ length: 50 }, (_, i) => file(`/abs${i}`)),
+          RULES,
+        ),
+      );
+      assert.ok(error instanceof PathError);
+      assert.equal(error.problems.length, 50);
+      assert.equal(error.message.split('\n  - ').length - 1, 20);
+      assert.match(error.message, /and 30 more\.$/);
+    });
+    it('ends the problem list with a full stop before the hint', () => {
+      const error = thrown(() => checkPaths([file('/abs'), file('../up')], RULES)) as PathError;
+      assert.match(error.describe(), /"\.\.\/up": contains a '\.\.' segment\.\nNothing was written\./);
+    });
     it('cuts very long paths in messages', () => {
       const shown = showPath('a'.repeat(1000));
       assert.ok(shown.length < 130);
@@ -312,6 +404,27 @@ describe('checkPaths: path safety', () => {
         (e: unknown) => e instanceof PathError && /"42": is not a string/.test(e.message),
       );
     });
+  });
+
+  it('rejects every default-ignorable code point and every blank other than the space', () => {
+    const missed: string[] = [];
+    for (let cp = 0x80; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const c = String.fromCodePoint(cp);
+      if (!/[\p{Default_Ignorable_Code_Point}\p{White_Space}]/u.test(c)) continue;
+      try {
+        checkPaths([file(`a${c}b.txt`)], RULES);
+        missed.push(cp.toString(16));
+      } catch {
+        /* rejected */
+      }
+    }
+    assert.deepEqual(missed, []);
+    assert.equal(checkPaths([file('read me.md')], RULES).length, 1, 'a plain space is fine');
+  });
+
+  it('names the hidden characters it found', () => {
+    assert.match(problemsOf(['README\u034f.md'])[0]!, /\(U\+034F\)/);
   });
 
   it('foldName equates case and Unicode normal forms only', () => {

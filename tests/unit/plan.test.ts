@@ -43,8 +43,9 @@ describe('planWrite', () => {
     it("'fail' throws one ConflictError listing every existing file", () => {
       const error = thrown(() => planWrite(files, states, 'fail'));
       assert.ok(error instanceof ConflictError);
-      assert.deepEqual(error.paths, ['old.ts', 'older.ts']);
+      assert.deepEqual(error.paths, ['"old.ts"', '"older.ts"']);
       assert.equal(error.subject, 'conflictPolicy');
+      assert.match(error.describe(), /:\n {2}- "old\.ts"\.\n {2}- "older\.ts"\.\nNothing was written\./);
     });
 
     it("'overwrite' writes them and lists them", () => {
@@ -71,14 +72,20 @@ describe('planWrite', () => {
       const states: PathState[] = [{ path: 'Readme.md', kind: 'file', caseTwin: 'README.md' }];
       const error = thrown(() => planWrite([f('Readme.md')], states, 'fail'));
       assert.ok(error instanceof ConflictError);
-      assert.deepEqual(error.paths, ['Readme.md (exists as README.md)']);
+      assert.deepEqual(error.paths, ['"Readme.md" (exists as "README.md")']);
       assert.deepEqual(planWrite([f('Readme.md')], states, 'overwrite').overwritten, ['Readme.md']);
+    });
+
+    it('escapes a twin name read from the disk', () => {
+      const states: PathState[] = [{ path: 'a.md', kind: 'absent', caseTwin: 'A\u001b[2J.md' }];
+      const error = thrown(() => planWrite([f('a.md')], states, 'fail')) as ConflictError;
+      assert.deepEqual(error.paths, ['"a.md" (exists as "A\\u001b[2J.md")']);
     });
 
     it("on a case-sensitive file system (the path is absent) 'fail' and 'skip' treat them as conflicts", () => {
       const states: PathState[] = [{ path: 'src/a.ts', kind: 'absent', caseTwin: 'Src' }];
       assert.deepEqual((thrown(() => planWrite([f('src/a.ts')], states, 'fail')) as ConflictError).paths, [
-        'src/a.ts (exists as Src)',
+        '"src/a.ts" (exists as "Src")',
       ]);
       assert.deepEqual(planWrite([f('src/a.ts')], states, 'skip'), {
         write: [],

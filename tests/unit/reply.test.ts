@@ -70,6 +70,22 @@ describe('reply', () => {
   it('rejects an unclosed fenced block', () =>
     assert.throws(() => parseReply(reply('```js path=a.js\nconsole.log(1)\n')), /not closed/));
 
+  it('quotes the path of an unclosed block escaped and cut', () => {
+    const hostile = 'a\u202e\u001b[2J' + 'x'.repeat(4_000_000) + '.js';
+    const error = (() => {
+      try {
+        parseReply(reply('```js path=' + hostile + '\nconsole.log(1)\n'));
+      } catch (e) {
+        return e as ReplyError;
+      }
+      return assert.fail('expected a ReplyError');
+    })();
+    assert.ok(error instanceof ReplyError);
+    assert.ok(error.describe().length < 500, `bounded (${error.describe().length} characters)`);
+    assert.match(error.message, /the fenced block for "a\\u202e\\u001b\[2Jxxx/);
+    assert.doesNotMatch(error.describe(), /[\u0000-\u001f\u202a-\u202e]/);
+  });
+
   it('rejects text with neither JSON nor tagged fences', () =>
     assert.throws(() => parseReply(reply('Sorry, I cannot help.')), /neither JSON/));
 

@@ -3,10 +3,11 @@ import { MANIFEST_PATH, OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contr
 import {
   CancelledError,
   ConflictError,
+  InputError,
   IntentError,
   PathError,
 } from '../../tasks/CodeSynthesis/src/core/errors';
-import type { ModelClient } from '../../tasks/CodeSynthesis/src/core/ports';
+import type { FileToWrite, ModelClient, PathState } from '../../tasks/CodeSynthesis/src/core/ports';
 import { parseSettings, type RawInputs } from '../../tasks/CodeSynthesis/src/core/settings';
 import { synthesize, type SynthesisPorts } from '../../tasks/CodeSynthesis/src/core/synthesize';
 import { run } from '../../tasks/CodeSynthesis/src/run';
@@ -162,6 +163,23 @@ describe('run', () => {
     );
   });
 
+  it('says so when the run was cancelled after the move had started (the move completes)', async () => {
+    const host = new FakeHost(INPUTS);
+    const tree = new MemoryTree();
+    tree.commit = async (files) => {
+      host.controller.abort(); // the cancel arrives during the move, which completes
+      for (const f of files) tree.files.set(f.path, f.content);
+    };
+    await run(host, async (settings, h) =>
+      ports(new FakeModel(filesReply({ 'a.txt': 'x' })), tree, h as FakeHost),
+    );
+    assert.equal(host.result?.outcome, 'Succeeded');
+    assert.equal(
+      host.result?.message,
+      'The run was cancelled after the files had started moving into place, so the move was completed: wrote 1 file(s) to /work/out.',
+    );
+  });
+
   it('reports a cancelled run as Cancelled, not Failed', async () => {
     const host = new FakeHost(INPUTS);
     await run(host, async () => {
@@ -185,6 +203,66 @@ describe('run', () => {
     assert.equal(host.result?.message.startsWith('Unexpected error: boom.'), true);
     assert.ok(host.lines.some((l) => l.level === 'debug' && /TypeError: boom/.test(l.text)));
   });
+});
+
+/** A tree whose inspect reports the given states (absent for the rest). */
+class StatedTree extends MemoryTree {
+  constructor(private readonly states: (path: string) => Partial<PathState> | undefined) {
+    super();
+  }
+  override async inspect(items: readonly (string | FileToWrite)[]): Promise<PathState[]> {
+    return items.map((item) => {
+      const path = typeof item === 'string' ? item : item.path;
+      return { path, kind: 'absent', ...this.states(path) };
+    });
+  }
+}
+
+describe('synthesize: problems with the output directory itself', () => {
+  const cases: [name: string, states: (path: string) => Partial<PathState> | undefined, says: RegExp][] = [
+    [
+      'the output directory is a file',
+      () => ({ blockedBy: '.' }),
+      /^Input 'outputDirectory': '\/work\/out' is not a folder: it, or a folder above it, is a file\. Set 'outputDirectory' to a folder, or move the file away\. Nothing was written\.$/,
+    ],
+    [
+      '.synthesis is a symlink or a file',
+      (p) => (p.startsWith('.synthesis/') ? { blockedBy: '.synthesis' } : undefined),
+      /^Input 'outputDirectory': "\.synthesis" in '\/work\/out' is a symlink or a file, not a folder; the task keeps its manifest in that folder\. Remove or rename "\.synthesis" there/,
+    ],
+    [
+      'the manifest path is a folder',
+      (p) => (p === MANIFEST_PATH ? { kind: 'directory' } : undefined),
+      /^Input 'outputDirectory': "\.synthesis\/manifest\.json" in '\/work\/out' is a folder, where the task writes its manifest\. Remove or rename it/,
+    ],
+    [
+      'an existing .Synthesis folder (another case)',
+      (p) => (p === MANIFEST_PATH ? { caseTwin: '.Synthesis' } : undefined),
+      /^Input 'outputDirectory': "\.Synthesis" in '\/work\/out' differs only in letter case or Unicode form from "\.synthesis", where the task keeps its manifest: writing would create "\.synthesis" beside it\. Rename "\.Synthesis" to "\.synthesis" or remove it/,
+    ],
+    [
+      'an existing .synthesis/Manifest.json (another case)',
+      (p) => (p === MANIFEST_PATH ? { kind: 'absent', caseTwin: '.synthesis/Manifest.json' } : undefined),
+      /"\.synthesis\/Manifest\.json" in '\/work\/out' differs only in letter case or Unicode form from "\.synthesis\/manifest\.json"/,
+    ],
+  ];
+  for (const [name, states, says] of cases) {
+    it(`${name}: names the output directory and what to fix there`, async () => {
+      const tree = new StatedTree(states);
+      const error = await synthesize(
+        parseSettings(INPUTS),
+        ports(new FakeModel(filesReply({ 'a.txt': 'x', 'src/b.txt': 'y' })), tree),
+      ).then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof InputError, String(error));
+      assert.equal(error.subject, 'outputDirectory');
+      assert.match(error.describe(), says);
+      assert.doesNotMatch(error.describe(), /model proposed|remove \./);
+      assert.equal(tree.commits, 0);
+    });
+  }
 });
 
 describe('synthesize on a second run', () => {

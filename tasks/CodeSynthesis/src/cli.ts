@@ -48,7 +48,10 @@ Usage: code-synthesis --intent FILE --out DIR [options]
   --verbose                debug output and output variables
   -h, --help               this text
 
-Exit code 0 on success, 1 on failure (the output directory is then unchanged).`;
+Exit codes:
+  0  success (also when a cancel arrived once the files were moving into place: that move completes)
+  1  the run failed or was cancelled; the output directory is unchanged unless the message says otherwise
+  2  usage error: an unknown option, or --intent / --out missing`;
 
 /** Parse argv and run. Returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -13,10 +13,15 @@ import { VERSION } from './version';
 
 /** Build the ports for one run. */
 export async function compose(settings: Settings, host: PipelineHost): Promise<SynthesisPorts> {
+  // Inside the repository, the output directory must not be reached through a symlink.
+  const sources = host.getVariable('Build.SourcesDirectory');
   return {
     log: host,
     files: new FsFileReader(),
-    tree: new FsTreeStore(path.resolve(settings.outputDirectory)),
+    tree: new FsTreeStore(path.resolve(settings.outputDirectory), {
+      log: host,
+      ...(sources ? { confinedTo: sources } : {}),
+    }),
     clock: { now: () => new Date() },
     signal: host.signal,
     version: VERSION,

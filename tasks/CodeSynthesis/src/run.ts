@@ -30,9 +30,13 @@ export async function run(host: PipelineHost, compose: Composer): Promise<Synthe
     const result = await synthesize(settings, await compose(settings, host));
     publish(host, result);
     const { written, unchanged, skipped } = counts(result);
+    // The store's commit throws CancelledError unless the move had started; once started it completes.
+    const late = host.signal.aborted
+      ? 'The run was cancelled after the files had started moving into place, so the move was completed: wrote'
+      : 'Wrote';
     host.setResult(
       'Succeeded',
-      `Wrote ${written} file(s) to ${result.outputDirectory}` +
+      `${late} ${written} file(s) to ${result.outputDirectory}` +
         (unchanged ? `; ${unchanged} already identical` : '') +
         (skipped ? `; ${skipped} skipped (existing)` : '') +
         '.',

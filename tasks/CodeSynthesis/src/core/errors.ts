@@ -19,10 +19,24 @@ export class SynthesisError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
-  /** The one-line text shown to the user. */
+  /** The text shown to the user: the message, then the hint (on a line of its own after a list). */
   describe(): string {
-    return this.hint ? `${this.message} ${this.hint}` : this.message;
+    if (!this.hint) return this.message;
+    return `${this.message}${this.message.includes('\n') ? '\n' : ' '}${this.hint}`;
   }
+}
+
+/** Items listed in a message; the rest are counted, so a flood of problems cannot flood the log. */
+export const LISTED_ITEMS = 20;
+
+/**
+ * A bulleted list for a message: one item a line, each ended with a full stop, at most LISTED_ITEMS
+ * (then "... and N more."). Items must already be escaped (showPath).
+ */
+export function bulletList(items: readonly string[]): string {
+  const shown = items.slice(0, LISTED_ITEMS).map((item) => (/[.!?]$/.test(item) ? item : item + '.'));
+  const more = items.length > LISTED_ITEMS ? `\n  ... and ${items.length - LISTED_ITEMS} more.` : '';
+  return `\n  - ${shown.join('\n  - ')}${more}`;
 }
 
 /** True for a SynthesisError from any bundle of this task (instanceof only sees this bundle's class). */
@@ -74,7 +88,7 @@ export class ReplyError extends SynthesisError {
 export class PathError extends SynthesisError {
   constructor(readonly problems: readonly string[]) {
     super(
-      `The model proposed ${problems.length} path(s) that cannot be written:\n  - ${problems.join('\n  - ')}`,
+      `The model proposed ${problems.length} path(s) that cannot be written:${bulletList(problems)}`,
       'generated paths',
       'Nothing was written. Adjust the intent, deniedPaths or the limits and run again.',
     );
@@ -85,7 +99,7 @@ export class PathError extends SynthesisError {
 export class ConflictError extends SynthesisError {
   constructor(readonly paths: readonly string[]) {
     super(
-      `${paths.length} generated file(s) already exist in the output directory:\n  - ${paths.join('\n  - ')}`,
+      `${paths.length} generated file(s) already exist in the output directory:${bulletList(paths)}`,
       'conflictPolicy',
       "Nothing was written. Remove the files, choose another outputDirectory, or set conflictPolicy to 'overwrite' or 'skip'.",
     );

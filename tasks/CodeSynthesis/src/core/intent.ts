@@ -2,7 +2,7 @@
  * The intent: a YAML service card (documented in README "Service card") or free text.
  */
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
-import { IntentError } from './errors';
+import { bulletList, IntentError } from './errors';
 import { parseRoute, type RouteSegment } from './route';
 
 export interface ServiceEndpoint {
@@ -213,7 +213,7 @@ export function parseIntent(text: string): Intent {
 
   if (problems.length > 0) {
     throw new IntentError(
-      `the service card has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`,
+      `the service card has ${problems.length} problem(s):${bulletList(problems)}`,
       CARD_HINT,
     );
   }

@@ -3,8 +3,11 @@
  * It holds hashes and names, never a secret.
  */
 import { createHash } from 'node:crypto';
+import { INPUTS, MANIFEST_PATH } from './contract';
+import { InputError } from './errors';
 import type { Intent } from './intent';
-import type { FileToWrite, ModelInfo, ModelReply } from './ports';
+import { showPath } from './paths';
+import type { FileToWrite, ModelInfo, ModelReply, PathState } from './ports';
 
 export type FileAction = 'created' | 'overwritten' | 'unchanged';
 
@@ -100,4 +103,55 @@ export function buildManifest(input: ManifestInput): Manifest {
 /** The manifest as the file written to disk. */
 export function manifestContent(manifest: Manifest): string {
   return JSON.stringify(manifest, null, 2) + '\n';
+}
+
+/**
+ * Check that the manifest can be written where the task keeps it: the output directory is a folder,
+ * `.synthesis` is a plain folder (or absent), `.synthesis/manifest.json` is a file (or absent), and no
+ * entry differing only in letter case or Unicode form stands in for either (`.Synthesis/`), which
+ * would leave two folders on a case-sensitive disk and one checkout-breaking pair in the repository.
+ * These are problems of the output directory, not of the model's paths: the error says what to fix there.
+ * @param state what TreeStore.inspect saw at MANIFEST_PATH.
+ * @param root the output directory, for the message.
+ * @throws InputError on 'outputDirectory'.
+ */
+export function checkManifestLocation(state: PathState | undefined, root: string): void {
+  if (!state) return;
+  const where = `in '${root}'`;
+  const fail = (message: string, hint: string): never => {
+    throw new InputError(
+      INPUTS.outputDirectory,
+      message,
+      `${hint}, or choose another '${INPUTS.outputDirectory}'. Nothing was written.`,
+    );
+  };
+  if (state.blockedBy === '.') {
+    throw new InputError(
+      INPUTS.outputDirectory,
+      `'${root}' is not a folder: it, or a folder above it, is a file.`,
+      `Set '${INPUTS.outputDirectory}' to a folder, or move the file away. Nothing was written.`,
+    );
+  }
+  if (state.blockedBy !== undefined) {
+    const folder = showPath(state.blockedBy);
+    fail(
+      `${folder} ${where} is a symlink or a file, not a folder; the task keeps its manifest in that folder.`,
+      `Remove or rename ${folder} there (a symlink is never followed)`,
+    );
+  }
+  if (state.kind !== 'absent' && state.kind !== 'file') {
+    const what = { directory: 'a folder', symlink: 'a symlink', other: 'a special file' }[state.kind];
+    fail(
+      `${showPath(MANIFEST_PATH)} ${where} is ${what}, where the task writes its manifest.`,
+      'Remove or rename it',
+    );
+  }
+  if (state.caseTwin !== undefined) {
+    const twin = showPath(state.caseTwin);
+    const meant = showPath(MANIFEST_PATH.split('/').slice(0, state.caseTwin.split('/').length).join('/'));
+    fail(
+      `${twin} ${where} differs only in letter case or Unicode form from ${meant}, where the task keeps its manifest: writing would create ${meant} beside it.`,
+      `Rename ${twin} to ${meant} or remove it`,
+    );
+  }
 }

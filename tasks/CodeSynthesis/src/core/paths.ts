@@ -17,21 +17,25 @@ export interface PathRules {
 }
 
 /**
- * Globs that are always denied, whatever the user sets: repository internals, pipeline and
- * automation definitions a generated file must never replace, and the task's own folders
- * (`.synthesis/` holds the manifest, `.synthesis-staging-*` is the writer's scratch area).
+ * Globs that are always denied, whatever the user sets: repository internals (`.gitmodules` and
+ * `.gitattributes` change how the repository is checked out and built), pipeline and automation
+ * definitions a generated file must never replace, and the task's own folders (`.synthesis/` holds
+ * the manifest, `.synthesis-staging-*` is the writer's scratch area).
  * A path is denied when a glob matches it or any of its parent folders, so `.github/**` also
- * forbids a file named `.github`.
+ * forbids a file named `.github`. (picomatch's `x-*\/**` does not match a bare `x-abc`, so the
+ * staging glob names the folder itself.)
  */
 export const BUILTIN_DENIED: readonly string[] = [
   '.git/**',
   '**/.git/**',
+  '**/.gitmodules',
+  '**/.gitattributes',
   '**/azure-pipelines*.yml',
   '**/azure-pipelines*.yaml',
   '.azuredevops/**',
   '.github/**',
   '.synthesis/**',
-  '.synthesis-staging-*/**',
+  '.synthesis-staging-*',
 ];
 
 /** Longest path accepted, in UTF-16 code units: keeps generated trees usable under Windows path limits. */
@@ -50,11 +54,17 @@ const WINDOWS_INVALID = /[<>:"|?*]/;
 /**
  * Invisible or deceptive characters: C0/C1 controls and DEL (\p{Cc}); format characters (\p{Cf}):
  * bidi overrides U+202A-202E and isolates U+2066-2069, zero-width characters and BOM, which
- * macOS HFS+ ignores in names (so `.g\u200cit` would be `.git`); line and paragraph separators;
- * lone surrogates, which have no UTF-8 form.
+ * macOS HFS+ ignores in names (so `.g\u200cit` would be `.git`); every other default-ignorable code
+ * point (\p{DI}: the combining grapheme joiner U+034F, Hangul fillers U+115F, U+3164, U+FFA0,
+ * variation selectors), which render as nothing, so `README\u034f.md` looks like `README.md`;
+ * blanks other than the space (\p{White_Space}: no-break, ideographic and other spaces, line and
+ * paragraph separators) and the Braille blank U+2800; lone surrogates, which have no UTF-8 form.
  */
-const HIDDEN = /[\p{Cc}\p{Cf}\u2028\u2029\uD800-\uDFFF]/u;
+const HIDDEN =
+  /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u2800\u3000\uD800-\uDFFF]/u;
 const HIDDEN_ALL = new RegExp(HIDDEN.source, 'gu');
+/** How many offending names one rule quotes for one path; the rest are counted. */
+const QUOTED_NAMES = 1;
 /**
  * A Windows 8.3 short name (`GIT~1`, `GITHUB~1`, `AZURE-~1.YML`): on volumes that keep short names it
  * reaches a long-named entry and so gets around the denied paths (CVE-2014-9390 for `.git`). Generated
@@ -73,8 +83,10 @@ export function foldName(name: string): string {
 }
 
 /**
- * A path as shown in a message: JSON-escaped, with invisible characters (bidi overrides, zero-width,
- * C1 controls) as \u escapes too, and cut at 120 characters, so what the reader sees is what it is.
+ * A path (or any text from the model or the disk) as shown in a message: JSON-escaped, with every
+ * character of HIDDEN (controls, bidi overrides, zero-width and other invisible characters, blanks
+ * other than the space) as \u escapes too, and cut at 120 characters, so what the reader sees is
+ * what it is and one long name cannot flood the message.
  */
 export function showPath(path: string): string {
   const cut = path.length > 120 ? path.slice(0, 120) + '…' : path;
@@ -110,6 +122,9 @@ export function checkPaths(files: readonly FileToWrite[], rules: PathRules): Fil
   const checked: FileToWrite[] = [];
   const byKey = new Map<string, string>();
 
+  /** Folded folder path -> the folder as first spelled, and the file that first used it. */
+  const folders = new Map<string, { folder: string; by: string }>();
+
   for (const file of files) {
     const { path, reasons } = normalise(file.path);
     if (path !== undefined) {
@@ -118,12 +133,24 @@ export function checkPaths(files: readonly FileToWrite[], rules: PathRules): Fil
         reasons.push(
           glob.builtin ? `is a protected path (${glob.glob})` : `matches deniedPaths '${glob.glob}'`,
         );
+      // Every folder on the way, not only the whole path: `Src/a.txt` and `src/b.txt` would create two
+      // folders on Linux that are one folder on Windows and macOS.
+      const twin = ancestry(path)
+        .slice(0, -1)
+        .map((folder) => ({ folder, earlier: folders.get(foldName(folder)) }))
+        .find(({ folder, earlier }) => earlier !== undefined && earlier.folder !== folder);
       const key = foldName(path);
       const earlier = byKey.get(key);
-      if (earlier === path) reasons.push('is proposed more than once');
+      if (twin?.earlier)
+        reasons.push(
+          `folder ${showPath(twin.folder)} differs only in letter case or Unicode form from ${showPath(twin.earlier.folder)} (of ${showPath(twin.earlier.by)})`,
+        );
+      else if (earlier === path) reasons.push('is proposed more than once');
       else if (earlier !== undefined)
         reasons.push(`differs only in letter case or Unicode form from ${showPath(earlier)}`);
-      else byKey.set(key, path);
+      if (earlier === undefined) byKey.set(key, path);
+      for (const folder of ancestry(path).slice(0, -1))
+        if (!folders.has(foldName(folder))) folders.set(foldName(folder), { folder, by: path });
     }
     if (reasons.length) problems.push(`${showPath(String(file.path))}: ${reasons.join('; ')}`);
     else if (path !== undefined) checked.push({ path, content: file.content });
@@ -141,12 +168,24 @@ export function checkPaths(files: readonly FileToWrite[], rules: PathRules): Fil
   return checked;
 }
 
-/** Apply the harmless normalisation and the per-path rules; `path` is undefined when it cannot be written. */
+/**
+ * Apply the harmless normalisation and the per-path rules; `path` is undefined when it cannot be written.
+ * Each rule gives at most one reason per path, quoting the first offending name (escaped and cut by
+ * showPath) and counting the others, so a hostile path cannot make the message long.
+ */
 function normalise(raw: unknown): { path?: string; reasons: string[] } {
   const reasons: string[] = [];
   if (typeof raw !== 'string') return { reasons: ['is not a string'] };
   if (raw.trim() === '') return { reasons: ['is empty'] };
-  if (HIDDEN.test(raw)) reasons.push('contains control, invisible or bidirectional-override characters');
+  const hidden = [...new Set(raw.match(HIDDEN_ALL) ?? [])];
+  if (hidden.length) {
+    const shown = hidden
+      .slice(0, 3)
+      .map((c) => 'U+' + c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0'));
+    reasons.push(
+      `contains control, invisible, blank or bidirectional-override characters (${shown.join(', ')}${hidden.length > 3 ? ', ...' : ''})`,
+    );
+  }
 
   const slashed = raw.replace(/\\/g, '/');
   if (slashed.startsWith('//'))
@@ -160,18 +199,19 @@ function normalise(raw: unknown): { path?: string; reasons: string[] } {
   if (segments.length === 0 && reasons.length === 0) reasons.push('is empty');
   if (segments.includes('..')) reasons.push("contains a '..' segment");
 
-  for (const segment of new Set(segments)) {
-    if (segment === '..') continue;
-    const base = segment.split('.')[0]?.trim() ?? '';
-    if (RESERVED.test(base)) reasons.push(`'${segment}' is a reserved device name on Windows`);
-    if (SHORT_NAME.test(segment))
-      reasons.push(`'${segment}' looks like a Windows 8.3 short name, which can reach a denied path`);
-    if (WINDOWS_INVALID.test(segment))
-      reasons.push(`'${segment}' contains a character Windows does not allow (<>:"|?*)`);
-    if (/[. ]$/.test(segment)) reasons.push(`'${segment}' ends in '.' or ' ', which Windows drops`);
-    if (utf8.encode(segment).length > MAX_SEGMENT_BYTES)
-      reasons.push(`a name is longer than ${MAX_SEGMENT_BYTES} bytes`);
-  }
+  const names = [...new Set(segments)].filter((s) => s !== '..');
+  const rule = (test: (name: string) => boolean, reason: string): void => {
+    const bad = names.filter(test);
+    if (!bad.length) return;
+    const more = bad.length > QUOTED_NAMES ? ` (and ${bad.length - QUOTED_NAMES} more)` : '';
+    reasons.push(`${bad.slice(0, QUOTED_NAMES).map(showPath).join(', ')}${more} ${reason}`);
+  };
+  rule((name) => RESERVED.test(name.split('.')[0]?.trim() ?? ''), 'is a reserved device name on Windows');
+  rule((name) => SHORT_NAME.test(name), 'looks like a Windows 8.3 short name, which can reach a denied path');
+  rule((name) => WINDOWS_INVALID.test(name), 'contains a character Windows does not allow (<>:"|?*)');
+  rule((name) => /[. ]$/.test(name), "ends in '.' or ' ', which Windows drops");
+  if (names.some((name) => utf8.encode(name).length > MAX_SEGMENT_BYTES))
+    reasons.push(`a name is longer than ${MAX_SEGMENT_BYTES} bytes`);
 
   const path = segments.join('/');
   if (path.length > MAX_PATH_CHARS)

@@ -70,7 +70,11 @@ export function planWrite(
       );
       continue;
     }
-    const shown = state.caseTwin === undefined ? file.path : `${file.path} (exists as ${state.caseTwin})`;
+    // The twin's name comes from the disk, not through checkPaths: escaped like any untrusted text.
+    const shown =
+      state.caseTwin === undefined
+        ? showPath(file.path)
+        : `${showPath(file.path)} (exists as ${showPath(state.caseTwin)})`;
     if (policy === 'fail') conflicts.push(shown);
     else if (policy === 'skip') plan.skipped.push(file.path);
     else {

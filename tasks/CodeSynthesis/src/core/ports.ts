@@ -146,7 +146,9 @@ export interface TreeStore {
   readonly root: string;
   /**
    * What is at each path now, in the order given. Pass a FileToWrite instead of a bare path to also
-   * learn whether an existing file already holds that content (`sameContent`).
+   * learn whether an existing file already holds that content (`sameContent`). The first call may
+   * first put back a tree an interrupted commit left half-moved, or throw (naming what to do) when
+   * it cannot tell how.
    */
   inspect(paths: readonly (string | FileToWrite)[]): Promise<PathState[]>;
   /**

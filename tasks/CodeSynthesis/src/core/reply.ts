@@ -2,6 +2,7 @@
  * Reply parsing. The model's text is untrusted: it is parsed, never evaluated, and its shape checked.
  */
 import { ModelError, ReplyError } from './errors';
+import { showPath } from './paths';
 import type { ModelReply } from './ports';
 
 /** A file as the model proposed it; the path is not checked yet (see paths.ts). */
@@ -113,7 +114,7 @@ function parseFences(text: string): ProposedFile[] {
     }
     if (!closed)
       throw new ReplyError(
-        `the fenced block for '${JSON.stringify(path).slice(1, -1)}' is not closed (the reply may be cut off).`,
+        `the fenced block for ${showPath(path)} is not closed (the reply may be cut off).`,
         'Nothing was written. Raise maxOutputTokens and run again.',
       );
     files.push({ path, content: body.length ? body.join('\n') + '\n' : '' });

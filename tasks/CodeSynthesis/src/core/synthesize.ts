@@ -2,9 +2,9 @@
  * The use case, top to bottom: intent -> prompt -> model -> reply -> paths -> plan -> write -> manifest.
  */
 import { INPUTS, MANIFEST_PATH } from './contract';
-import { CancelledError, PathError } from './errors';
+import { CancelledError } from './errors';
 import { parseIntent, type Intent } from './intent';
-import { buildManifest, manifestContent, type Manifest } from './manifest';
+import { buildManifest, checkManifestLocation, manifestContent, type Manifest } from './manifest';
 import { checkPaths } from './paths';
 import { planWrite } from './plan';
 import { buildPrompt, promptText } from './prompt';
@@ -72,14 +72,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
 
   const files = checkPaths(parsed.files, settings);
   const [manifestState, ...states] = await ports.tree.inspect([MANIFEST_PATH, ...files]);
-  if (
-    manifestState &&
-    (manifestState.blockedBy || (manifestState.kind !== 'absent' && manifestState.kind !== 'file'))
-  ) {
-    throw new PathError([
-      `${MANIFEST_PATH}: the manifest location is ${manifestState.blockedBy ? `behind ${manifestState.blockedBy}, which is not a plain folder` : `a ${manifestState.kind}`}; remove it`,
-    ]);
-  }
+  checkManifestLocation(manifestState, ports.tree.root);
   const plan = planWrite(files, states, settings.conflictPolicy);
   const manifest = buildManifest({
     version: ports.version,

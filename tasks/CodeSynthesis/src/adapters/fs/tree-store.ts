@@ -1,30 +1,46 @@
 /**
  * The output directory on a real file system, written all-or-nothing: every file is staged inside
- * the root, then moved into place with rename; any failure in the move is rolled back.
+ * the root, then moved into place with rename; any failure in the move is rolled back, and a journal
+ * lets the next run roll back a move this process did not live to finish (commit-journal.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
-import { CancelledError, WriteError } from '../../core/errors';
+import { INPUTS } from '../../core/contract';
+import { CancelledError, InputError, WriteError } from '../../core/errors';
 import { foldName, showPath } from '../../core/paths';
-import type { FileToWrite, PathState, TreeStore } from '../../core/ports';
+import type { FileToWrite, Logger, PathState, TreeStore } from '../../core/ports';
+import {
+  contentHash,
+  JOURNAL,
+  journalOf,
+  recoverLeftovers,
+  removeStaging,
+  STAGING_PREFIX,
+  syncDir,
+  writeJournal,
+  type FsOps,
+  type JournalFile,
+} from './commit-journal';
 
-/** The file operations the store uses; a seam for tests that need one of them to fail. */
-export type FsOps = Pick<
-  typeof fsp,
-  'chmod' | 'lstat' | 'mkdir' | 'open' | 'readdir' | 'readFile' | 'rename' | 'rm' | 'rmdir' | 'unlink'
->;
+export { STAGING_PREFIX, type FsOps } from './commit-journal';
 
 export interface FsTreeStoreOptions {
   /** Replaces some of node:fs/promises (tests inject failures here). */
   fs?: Partial<FsOps>;
   /** Suffix of the staging folder's name; random by default. */
   stagingSuffix?: () => string;
+  /** Where the recovery of a leftover staging folder is reported. */
+  log?: Pick<Logger, 'info' | 'warn'>;
+  /**
+   * The sources directory (Build.SourcesDirectory): when the root lies inside it, no folder between the
+   * two (the root included) may be a symlink, or the files would land wherever the link points.
+   */
+  confinedTo?: string;
+  /** Whether a process of this machine is running (tests). */
+  isAlive?: (pid: number) => boolean;
 }
-
-/** Prefix of the scratch folder created inside the root during a commit (denied to generated paths). */
-export const STAGING_PREFIX = '.synthesis-staging-';
 
 type Step =
   | { kind: 'mkdir'; dir: string }
@@ -38,10 +54,11 @@ class TreeChanged extends Error {}
 export class FsTreeStore implements TreeStore {
   private readonly fs: FsOps;
   private readonly stagingSuffix: () => string;
+  private settled?: Promise<void>;
 
   constructor(
     readonly root: string,
-    options: FsTreeStoreOptions = {},
+    private readonly options: FsTreeStoreOptions = {},
   ) {
     if (!path.isAbsolute(root))
       throw new Error(`FsTreeStore: the root must be an absolute path, got '${root}'.`);
@@ -52,9 +69,14 @@ export class FsTreeStore implements TreeStore {
   /**
    * lstat each segment of each path (symlinks are never followed). A missing segment, and the last
    * segment, are also looked up in their folder's listing to find entries differing only in case.
-   * @throws WriteError when a path cannot be examined (permission denied, ...).
+   * First (once per store) the root is checked not to be reached through a symlink inside `confinedTo`,
+   * and staging folders left by an interrupted commit are settled (see commit-journal.ts).
+   * @throws InputError on outputDirectory when the root is reached through a symlink.
+   * @throws WriteError when a path cannot be examined (permission denied, ...), or a leftover staging
+   *   folder cannot be accounted for (the message names it and says what to do).
    */
   async inspect(items: readonly (string | FileToWrite)[]): Promise<PathState[]> {
+    await this.settle();
     const listings = new Map<string, Promise<string[]>>();
     const states: PathState[] = [];
     for (const item of items) {
@@ -75,28 +97,39 @@ export class FsTreeStore implements TreeStore {
    * staging folder (and the root, if this call created it) is removed and the tree is untouched. The
    * move is not interruptible; if it fails, every step is undone in reverse order.
    * New files are written with mode 0644, or 0755 under a `bin/` folder or when named `*.sh`; a replaced
-   * file keeps its mode.
+   * file keeps its permission bits (rwx), never setuid, setgid or sticky.
+   * Before the first rename the journal lists every step, so that if this process dies during the move
+   * the next run (its inspect or commit) puts the tree back as it was.
    * @throws CancelledError when aborted before the move.
+   * @throws InputError on outputDirectory when the root is reached through a symlink (see inspect).
    * @throws WriteError naming the path and OS error code; the tree has been restored (the message
    *   says otherwise, and where the backups are, if the restore itself failed).
    */
   async commit(files: readonly FileToWrite[], signal: AbortSignal): Promise<void> {
     if (signal.aborted) throw new CancelledError();
     if (files.length === 0) return;
+    await this.settle();
+    await this.checkConfined(); // again: the check in inspect was a while ago
 
     let createdRoot: string | undefined;
     try {
       createdRoot = await this.fs.mkdir(this.root, { recursive: true });
     } catch (error) {
-      throw writeError('create the output directory for', '.', error);
+      throw new WriteError(
+        `Could not create the output directory '${this.root}' (${describeCause(error)}).`,
+        'outputDirectory',
+        'Nothing was changed. Check that the agent may create folders there (permissions, not read-only) and run again.',
+        { cause: error },
+      );
     }
     const staging = path.join(this.root, STAGING_PREFIX + this.stagingSuffix());
     const staged = (i: number): string => path.join(staging, 'new', String(i));
     const backup = (i: number): string => path.join(staging, 'old', String(i));
 
-    let current = '.';
+    let current: string | undefined;
     try {
       await this.fs.mkdir(staging);
+      await writeJournal(this.fs, staging, journalOf('staging'));
       await this.fs.mkdir(path.join(staging, 'new'));
       await this.fs.mkdir(path.join(staging, 'old'));
       for (const [i, file] of files.entries()) {
@@ -104,8 +137,9 @@ export class FsTreeStore implements TreeStore {
         current = file.path;
         await this.writeStaged(staged(i), file);
       }
-      current = '.';
-      await this.syncDir(path.join(staging, 'new'));
+      current = undefined;
+      await syncDir(this.fs, path.join(staging, 'new'));
+      await writeJournal(this.fs, staging, journalOf('moving', await this.movePlan(files)));
       if (signal.aborted) throw new CancelledError();
     } catch (error) {
       await this.discard(staging, createdRoot);
@@ -125,8 +159,9 @@ export class FsTreeStore implements TreeStore {
         if (existing) {
           if (!existing.isFile())
             throw new TreeChanged(`became a ${kindOf(existing)} after it was inspected`);
-          // A replaced file keeps its permissions (an executable gradlew stays executable).
-          await this.fs.chmod(staged(i), existing.mode & 0o7777);
+          // A replaced file keeps its permissions (an executable gradlew stays executable), but never
+          // setuid, setgid or sticky: those bits must not land on content the model wrote.
+          await this.fs.chmod(staged(i), existing.mode & 0o777);
           const original = await this.actualName(dir, path.posix.basename(file.path));
           await this.fs.rename(original, backup(i));
           journal.push({ kind: 'backup', original, backup: backup(i) });
@@ -138,9 +173,9 @@ export class FsTreeStore implements TreeStore {
       const unrestored = await this.rollback(journal);
       if (unrestored.length) {
         throw new WriteError(
-          `Could not write ${showPath(current)} in the output directory (${describeCause(error)}), and ${unrestored.length} step(s) could not be undone: ${unrestored.join('; ')}.`,
+          `Could not write ${showPath(current ?? '')} in the output directory (${describeCause(error)}), and ${unrestored.length} step(s) could not be undone: ${unrestored.join('; ')}.`,
           'outputDirectory',
-          `The output directory may be partly written. Replaced files are kept in ${staging}${path.sep}old; restore them by hand.`,
+          `The output directory may be partly written. Replaced files are kept in ${staging}${path.sep}old: the next run of the task puts them back from there (its journal says how), or restore them by hand.`,
           { cause: error },
         );
       }
@@ -148,9 +183,92 @@ export class FsTreeStore implements TreeStore {
       throw writeError('write', current, error);
     }
 
-    for (const dir of touched) await this.syncDir(dir);
+    for (const dir of touched) await syncDir(this.fs, dir);
+    // The commit point: from here on a leftover staging folder is a finished commit, not one to undo.
+    try {
+      await writeJournal(this.fs, staging, journalOf('done'));
+    } catch {
+      // Without the 'done' journal the next run would undo this commit: take the journal away instead.
+      await this.fs.unlink(path.join(staging, JOURNAL)).catch(() => undefined);
+    }
     // The files are in place; a leftover scratch folder is untidy but not a failed write.
-    await this.fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    await removeStaging(this.fs, staging).catch(() => undefined);
+  }
+
+  /** Check the root once, and settle leftover staging folders, before anything reads or writes the tree. */
+  private settle(): Promise<void> {
+    this.settled ??= (async () => {
+      await this.checkConfined();
+      await recoverLeftovers({
+        fs: this.fs,
+        root: this.root,
+        ...(this.options.log ? { log: this.options.log } : {}),
+        ...(this.options.isAlive ? { isAlive: this.options.isAlive } : {}),
+      });
+    })();
+    return this.settled;
+  }
+
+  /**
+   * Refuse a root reached through a symlink inside the sources directory: lstat every folder from
+   * there down to the root (the sources directory itself may be a symlink; a missing folder ends the
+   * walk, as the commit creates it as a real folder).
+   */
+  private async checkConfined(): Promise<void> {
+    const base = this.options.confinedTo ? path.resolve(this.options.confinedTo) : undefined;
+    if (!base) return;
+    const rel = path.relative(base, this.root);
+    if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return;
+    let dir = base;
+    for (const name of rel.split(path.sep)) {
+      dir = path.join(dir, name);
+      let stat: Stats | undefined;
+      try {
+        stat = await this.lstat(dir);
+      } catch {
+        return; // ENOTDIR and the like: inspect reports what is in the way
+      }
+      if (stat?.isSymbolicLink()) {
+        throw new InputError(
+          INPUTS.outputDirectory,
+          `'${this.root}' is reached through the symlink '${dir}' inside the sources directory '${base}'.`,
+          `Writing through it would put the files wherever the link points. Set '${INPUTS.outputDirectory}' to a real folder, or replace the symlink with a folder. Nothing was written.`,
+        );
+      }
+      if (!stat?.isDirectory()) return;
+    }
+  }
+
+  /**
+   * The journal's view of the move about to start: for each file, whether it replaces an existing file
+   * and the hash of its content, and the folders the move creates (parents first).
+   */
+  private async movePlan(files: readonly FileToWrite[]): Promise<{ files: JournalFile[]; dirs: string[] }> {
+    const dirs: string[] = [];
+    const planned: JournalFile[] = [];
+    for (const file of files) {
+      const segments = file.path.split('/');
+      let dir = this.root;
+      let missing = false;
+      let blocked = false;
+      for (const [j, name] of segments.slice(0, -1).entries()) {
+        dir = path.join(dir, name);
+        if (!missing && !blocked) {
+          const stat = await this.lstat(dir);
+          missing = stat === undefined;
+          blocked = stat !== undefined && !stat.isDirectory(); // the move stops there (TreeChanged)
+        }
+        const rel = segments.slice(0, j + 1).join('/');
+        if (missing && !dirs.includes(rel)) dirs.push(rel);
+      }
+      const target = missing || blocked ? undefined : await this.lstat(path.join(dir, segments.at(-1) ?? ''));
+      planned.push({
+        path: file.path,
+        sha256: contentHash(file.content),
+        replaces: target?.isFile() ?? false,
+      });
+    }
+    return { files: planned, dirs };
   }
 
   private async inspectOne(
@@ -252,7 +370,7 @@ export class FsTreeStore implements TreeStore {
         else await this.fs.rmdir(step.dir);
       } catch (error) {
         const where = step.kind === 'place' ? step.target : step.kind === 'backup' ? step.original : step.dir;
-        failed.push(`${step.kind} ${path.relative(this.root, where)} (${describeCause(error)})`);
+        failed.push(`${step.kind} ${showPath(path.relative(this.root, where))} (${describeCause(error)})`);
       }
     }
     return failed;
@@ -260,7 +378,9 @@ export class FsTreeStore implements TreeStore {
 
   /** Remove the staging folder, and the root and its parents if this commit created them (only while empty). */
   private async discard(staging: string, createdRoot: string | undefined): Promise<void> {
-    await this.fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    // Nothing to undo is left (or never was): the journal goes first, so a crash here leaves nothing to roll back.
+    await this.fs.unlink(path.join(staging, JOURNAL)).catch(() => undefined);
+    await removeStaging(this.fs, staging).catch(() => undefined);
     if (createdRoot === undefined) return;
     for (let dir = this.root; ; dir = path.dirname(dir)) {
       try {
@@ -269,20 +389,6 @@ export class FsTreeStore implements TreeStore {
         return;
       }
       if (dir === createdRoot || dir === path.dirname(dir)) return;
-    }
-  }
-
-  /** fsync a folder so renames into it survive a crash. Not possible on Windows; best effort. */
-  private async syncDir(dir: string): Promise<void> {
-    try {
-      const handle = await this.fs.open(dir, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    } catch {
-      /* EISDIR/EPERM on Windows */
     }
   }
 
@@ -308,9 +414,11 @@ function describeCause(error: unknown): string {
   return code ?? (error instanceof Error ? error.message : String(error));
 }
 
-function writeError(action: string, rel: string, error: unknown): WriteError {
+/** `rel` undefined: the failure was the staging folder's or the journal's, not a file's. */
+function writeError(action: string, rel: string | undefined, error: unknown): WriteError {
+  const what = rel === undefined ? 'the staging folder' : showPath(rel);
   return new WriteError(
-    `Could not ${action} ${showPath(rel)} in the output directory (${describeCause(error)}).`,
+    `Could not ${action === 'stage' && rel === undefined ? 'prepare' : action} ${what} in the output directory (${describeCause(error)}).`,
     'outputDirectory',
     'Nothing was changed: the output directory is as it was. Check that the agent can write there (permissions, free space, not read-only) and run again.',
     { cause: error },

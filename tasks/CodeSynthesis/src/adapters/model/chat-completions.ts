@@ -79,6 +79,10 @@ interface CallState {
   permanent?: { cause: unknown };
   lastError?: { body: unknown; text?: string };
   stoppedRetry?: StoppedRetry;
+  /** The service answered `x-should-retry: false` to an attempt the SDK would otherwise have retried. */
+  retryRefused?: boolean;
+  /** A 2xx answer whose body is not JSON: its text went to debug output, never into a message. */
+  unreadable?: { status: number; contentType?: string };
 }
 
 const REQUEST_ID_HEADERS = ['apim-request-id', 'x-request-id', 'x-ms-request-id'];
@@ -146,9 +150,11 @@ export async function completeChat(
         }),
         sendSignal,
       );
+      // The SDK hands back a non-JSON body as a string when its content-type is not JSON.
+      if (state.unreadable) return { failure: { kind: 'unreadable', ...state.unreadable } };
       return { data };
     } catch (err) {
-      return { failure: classify(err, sdk, state, signal, budget, spec.secret) };
+      return { failure: classify(err, sdk, state, signal, budget) };
     }
   };
 
@@ -246,20 +252,33 @@ function watchResponses(spec: ChatSpec, state: CallState, deadline: number): Fet
     }
     const requestId = REQUEST_ID_HEADERS.map((h) => response.headers.get(h)).find((v) => v);
     const idNote = requestId ? ` (request id ${requestId})` : '';
-    if (response.ok) {
-      logger.untrusted(`${service} answered ${response.status}${idNote}.`, 'debug');
-      return response;
-    }
     const text = await response.text();
+    const body = parseJson(text);
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    const rebuilt = (): Response =>
+      new Response(text, { status: response.status, statusText: response.statusText, headers });
+    if (response.ok) {
+      if (body !== undefined) {
+        logger.untrusted(`${service} answered ${response.status}${idNote}.`, 'debug');
+        return rebuilt();
+      }
+      // Not JSON: the SDK's parse error would quote the body's first characters in its message.
+      logger.untrusted(
+        `${service} answered ${response.status}${idNote} with a body that is not JSON: ${redact(text, spec.secret).slice(0, MAX_LOGGED_BODY)}`,
+        'debug',
+      );
+      const contentType = response.headers.get('content-type')?.split(';')[0]?.trim();
+      state.unreadable = { status: response.status, ...(contentType ? { contentType } : {}) };
+      return new Response('{}', { status: response.status, statusText: response.statusText, headers });
+    }
     logger.untrusted(
       `${service} answered ${response.status}${idNote}: ${redact(text, spec.secret).slice(0, MAX_LOGGED_BODY)}`,
       'debug',
     );
-    const body = parseJson(text);
     state.lastError = body === undefined ? { body, text } : { body };
-    const headers = new Headers(response.headers);
-    headers.delete('content-length');
-    headers.delete('content-encoding');
+    if (mayRetry && response.headers.get('x-should-retry') === 'false') state.retryRefused = true;
     if (mayRetry && sdkWillRetry(response.status, headers)) {
       const wait = retryWait(headers, attempt);
       const leftMs = deadline - Date.now();
@@ -275,7 +294,7 @@ function watchResponses(spec: ChatSpec, state: CallState, deadline: number): Fet
         headers.set('retry-after-ms', '0');
       }
     }
-    return new Response(text, { status: response.status, statusText: response.statusText, headers });
+    return rebuilt();
   };
 }
 
@@ -306,7 +325,6 @@ function classify(
   state: CallState,
   run: AbortSignal,
   budget: AbortSignal,
-  secret: string | undefined,
 ): Failure {
   if (run.aborted) return { kind: 'cancelled' };
   if (state.permanent) return { kind: 'connection', cause: state.permanent.cause };
@@ -321,10 +339,13 @@ function classify(
       kind: 'http',
       status: err.status,
       ...seen,
+      attempts: state.attempts,
+      ...(state.retryRefused ? { retryRefused: true } : {}),
       ...(state.stoppedRetry ? { stoppedRetry: state.stoppedRetry } : {}),
     };
   }
-  return { kind: 'other', message: redact(err instanceof Error ? err.message : String(err), secret) };
+  if (state.unreadable) return { kind: 'unreadable', ...state.unreadable };
+  return { kind: 'other', cause: err };
 }
 
 /** A typed error from our own code (the token provider) anywhere in the cause chain: pass it through. */

@@ -42,13 +42,20 @@ export type Failure =
       text?: string;
       /** Set when the retry was skipped because its wait exceeded the time budget. */
       stoppedRetry?: StoppedRetry;
+      /** Requests actually sent (1 + the retries made); unknown when absent, and then not claimed. */
+      attempts?: number;
+      /** The service answered `x-should-retry: false`, so no further attempt was made. */
+      retryRefused?: boolean;
     }
+  /** A 2xx answer whose body is not JSON (a proxy's or gateway's page, a wrong URL). */
+  | { kind: 'unreadable'; status: number; contentType?: string }
   | { kind: 'connection'; cause: unknown }
   | { kind: 'timeout' }
   | { kind: 'cancelled' }
   /** A CredentialError or other typed error thrown by our token provider, passed through. */
   | { kind: 'typed'; error: SynthesisError }
-  | { kind: 'other'; message: string };
+  /** Anything else; `cause` may quote remote text, so it goes to debug output only. */
+  | { kind: 'other'; cause: unknown };
 
 /** The fields of an OpenAI/Azure error body that the mapping reads. All untrusted. */
 interface ErrorFields {
@@ -91,11 +98,23 @@ export function describeFailure(failure: Failure, ctx: CallContext): SynthesisEr
       return timeoutError(ctx);
     case 'connection':
       return connectionError(failure.cause, ctx);
-    case 'other':
+    case 'other': {
+      const name = failure.cause instanceof Error ? failure.cause.name : '';
       return new ModelError(
-        `Could not call ${where(ctx)}: ${failure.message}`,
-        'Run with system.debug=true for details.',
+        `Could not call ${where(ctx)}: the call failed unexpectedly${/^\w{1,40}$/.test(name) ? ` (${name})` : ''}.`,
+        'The details are in the debug output (run with system.debug=true).',
+        undefined,
+        { cause: failure.cause },
       );
+    }
+    case 'unreadable': {
+      const type = failure.contentType && /^[\w.+-]{1,60}\/[\w.+-]{1,60}$/.test(failure.contentType);
+      return new ModelError(
+        `${where(ctx)} answered ${failure.status} with a body that is not JSON${type ? ` (content-type ${failure.contentType})` : ''}.`,
+        `Check that '${INPUTS.endpoint}' is the service's URL and that no proxy or gateway answers in its place; the answer is in the debug output (system.debug: true).`,
+        failure.status,
+      );
+    }
     case 'http':
       return httpError(failure, ctx);
   }
@@ -293,7 +312,7 @@ function httpError(failure: Extract<Failure, { kind: 'http' }>, ctx: CallContext
       );
     }
     return new ModelError(
-      throttledMessage(failure.stoppedRetry, ctx, at, tag),
+      throttledMessage(failure, ctx, at, tag),
       azure
         ? `Raise the tokens-per-minute quota of deployment '${ctx.deployment}', or run again later.`
         : 'Raise the rate limit of the account, or run again later.',
@@ -302,11 +321,7 @@ function httpError(failure: Extract<Failure, { kind: 'http' }>, ctx: CallContext
   }
 
   if (status >= 500 || status === 408 || status === 409) {
-    const after = failure.stoppedRetry
-      ? throttledWait(failure.stoppedRetry, ctx)
-      : ctx.maxRetries
-        ? ` after ${retries(ctx.maxRetries)}`
-        : '';
+    const after = failure.stoppedRetry ? throttledWait(failure.stoppedRetry, ctx) : attemptsMade(failure);
     return new ModelError(
       `${at} failed with ${tag}${after}.`,
       azure
@@ -324,13 +339,25 @@ function httpError(failure: Extract<Failure, { kind: 'http' }>, ctx: CallContext
 }
 
 function throttledMessage(
-  stopped: StoppedRetry | undefined,
+  failure: Extract<Failure, { kind: 'http' }>,
   ctx: CallContext,
   at: string,
   tag: string,
 ): string {
-  if (stopped) return `${at} is throttling requests (${tag})${throttledWait(stopped, ctx)}.`;
-  return `${at} is still throttling requests (${tag})${ctx.maxRetries ? ` after ${retries(ctx.maxRetries)}` : ''}.`;
+  if (failure.stoppedRetry)
+    return `${at} is throttling requests (${tag})${throttledWait(failure.stoppedRetry, ctx)}.`;
+  const still = (failure.attempts ?? 1) > 1 ? 'still ' : '';
+  return `${at} is ${still}throttling requests (${tag})${attemptsMade(failure)}.`;
+}
+
+/**
+ * " after 2 retries", "; the service said not to retry", "" ...: the retries actually made (never the
+ * configured maximum), and whether the service itself stopped them.
+ */
+function attemptsMade(failure: Extract<Failure, { kind: 'http' }>): string {
+  const retried = Math.max(0, (failure.attempts ?? 1) - 1);
+  const after = retried ? ` after ${retries(retried)}` : '';
+  return failure.retryRefused ? `${after}; the service ${retried ? 'then ' : ''}said not to retry` : after;
 }
 
 function throttledWait(stopped: StoppedRetry, ctx: CallContext): string {

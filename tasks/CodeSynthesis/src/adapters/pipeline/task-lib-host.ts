@@ -108,7 +108,9 @@ function readSecret(name: string, read: () => string | undefined): string | unde
 /** Create the host for a run under the agent. Installs SIGINT/SIGTERM handlers that abort `signal`. */
 export function createTaskLibHost(): PipelineHost {
   const signal = cancelOnSignals((name) =>
-    tl.warning(`Received ${name}: cancelling. Nothing partial is left in the output directory.`),
+    tl.warning(
+      `Received ${name}: cancelling. Nothing is written unless the files have already started moving into place; a move that has started is completed.`,
+    ),
   );
   return {
     signal,

@@ -2,7 +2,7 @@
  * The offline provider's built-in templates: a validated service card in, a complete small service
  * out, byte-identical for the same card (no dates, randomness or machine details).
  */
-import { IntentError } from '../errors';
+import { bulletList, IntentError } from '../errors';
 import type { ServiceCard } from '../intent';
 import type { FileToWrite } from '../ports';
 import { parseRoute, type RouteSegment } from '../route';
@@ -73,7 +73,7 @@ function checkCard(card: ServiceCard): void {
   }
   if (problems.length)
     throw new IntentError(
-      `the service card cannot be rendered:\n  - ${problems.join('\n  - ')}`,
+      `the service card cannot be rendered:${bulletList(problems)}`,
       'See "Service card" in the README for the fields and their format.',
     );
 }
