@@ -37,6 +37,8 @@ const DROP_PRIVILEGES = ['--no-new-privs', '--bounding-set=-all', '--inh-caps=-a
 /**
  * Run as root inside the new namespaces, before dropping privileges: bind each path up to `--`
  * read-only over itself, then exec the rest. Exits 125 when a path cannot be bound.
+ * The binds must land in a mount namespace of the sandbox's own, never the agent's: every unshare
+ * below says `--mount --propagation private` itself rather than rely on `--mount-proc` implying it.
  */
 const BIND_READ_ONLY =
   'while [ "$1" != -- ]; do mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" || exit 125; shift; done; shift; exec "$@"';
@@ -84,7 +86,18 @@ export function isolate(
       return {
         argv: [
           'unshare',
-          ...['--user', '--map-root-user', '--pid', '--fork', '--mount-proc', '--kill-child', '--'],
+          ...[
+            '--user',
+            '--map-root-user',
+            '--pid',
+            '--mount',
+            '--propagation',
+            'private',
+            '--fork',
+            '--mount-proc',
+            '--kill-child',
+            '--',
+          ],
           ...bindThen,
           ...['setpriv', ...DROP_PRIVILEGES, '--', ...command],
         ],
@@ -94,7 +107,7 @@ export function isolate(
       return {
         argv: [
           'unshare',
-          ...['--pid', '--fork', '--mount-proc', '--kill-child', '--'],
+          ...['--pid', '--mount', '--propagation', 'private', '--fork', '--mount-proc', '--kill-child', '--'],
           ...bindThen,
           ...['setpriv', ...DROP_PRIVILEGES, '--', ...command],
         ],
@@ -115,7 +128,19 @@ export function isolate(
       return {
         argv: [
           'sudo',
-          ...['-n', '--', 'unshare', '--pid', '--fork', '--mount-proc', '--kill-child', '--'],
+          ...[
+            '-n',
+            '--',
+            'unshare',
+            '--pid',
+            '--mount',
+            '--propagation',
+            'private',
+            '--fork',
+            '--mount-proc',
+            '--kill-child',
+            '--',
+          ],
           ...bindThen,
           ...['setpriv', `--reuid=${id.uid}`, `--regid=${id.gid}`, '--init-groups', ...DROP_PRIVILEGES],
           ...['--', 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...command],
@@ -162,8 +187,14 @@ export async function probeIsolation(options: ProbeOptions): Promise<Probed> {
   const failures: string[] = [];
   const env = { PATH: options.path, CODE_SYNTHESIS_SANDBOX_PROBE: '1' };
   for (const strategy of options.strategies) {
-    if (strategy === 'unshare-root' && options.id.uid !== 0) continue;
-    if (strategy === 'sudo-unshare' && options.id.uid === 0) continue;
+    if (strategy === 'unshare-root' && options.id.uid !== 0) {
+      failures.push(`${DESCRIPTION[strategy]}: the task is not root`);
+      continue;
+    }
+    if (strategy === 'sudo-unshare' && options.id.uid === 0) {
+      failures.push(`${DESCRIPTION[strategy]}: not needed as root`);
+      continue;
+    }
     for (const readOnly of options.readOnly.length ? [options.readOnly, []] : [[]]) {
       const launch = isolate(
         strategy,

@@ -11,12 +11,7 @@ import { constants } from 'node:os';
 import path from 'node:path';
 import { CancelledError, InputError, ValidationError } from '../../core/errors';
 import type { Logger } from '../../core/ports';
-import {
-  tailOutput,
-  type CommandRequest,
-  type CommandResult,
-  type CommandRunner,
-} from '../../core/validate';
+import { tailOutput, type CommandRequest, type CommandResult, type CommandRunner } from '../../core/validate';
 import { childEnvironment } from './child-environment';
 import { isolate, probeIsolation, STRATEGIES, type Probed, type StrategyName } from './isolation';
 import { makeScratchTree } from './scratch-tree';
