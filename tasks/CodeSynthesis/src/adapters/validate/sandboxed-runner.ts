@@ -320,7 +320,7 @@ function descendants(root: number): number[] {
  * A multi-line command as one cmd.exe command line: each non-empty line joined with `&&`, so that,
  * as with bash -e, the first failing line stops it (a batch file would need `call` before npm).
  */
-function windowsCommandLine(command: string): string {
+export function windowsCommandLine(command: string): string {
   return command
     .split(/\r?\n/)
     .map((l) => l.trim())
