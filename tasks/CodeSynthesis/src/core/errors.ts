@@ -120,3 +120,23 @@ export class CancelledError extends SynthesisError {
     super('The run was cancelled.', 'run', 'The output directory was left as it was.');
   }
 }
+
+/** validateCommand failed after every repair, or could not be run at all (scratch copy, shell). */
+export class ValidationError extends SynthesisError {}
+
+/**
+ * Files where a person and the model changed the same lines (conflictPolicy 'merge'). `problems` are
+ * shown one per line, e.g. `"app.py": lines 12-20`; `paths` are the raw paths.
+ */
+export class MergeConflictError extends SynthesisError {
+  constructor(
+    readonly problems: readonly string[],
+    readonly paths: readonly string[],
+  ) {
+    super(
+      `${problems.length} file(s) have lines that both a person and the model changed:\n  - ${problems.join('\n  - ')}`,
+      'conflictPolicy',
+      "Nothing was written. Merge those lines by hand (or undo your edit there) and run again, or set conflictPolicy to 'overwrite' or 'skip'.",
+    );
+  }
+}
