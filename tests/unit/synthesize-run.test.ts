@@ -10,7 +10,15 @@ import type { ModelClient } from '../../tasks/CodeSynthesis/src/core/ports';
 import { parseSettings, type RawInputs } from '../../tasks/CodeSynthesis/src/core/settings';
 import { synthesize, type SynthesisPorts } from '../../tasks/CodeSynthesis/src/core/synthesize';
 import { run } from '../../tasks/CodeSynthesis/src/run';
-import { FakeHost, FakeModel, filesReply, MemoryFiles, MemoryTree, WEATHER_CARD } from '../fakes/ports';
+import {
+  FakeHost,
+  FakeModel,
+  FakeSecretScanner,
+  filesReply,
+  MemoryFiles,
+  MemoryTree,
+  WEATHER_CARD,
+} from '../fakes/ports';
 
 const INPUTS: RawInputs = { provider: 'offline', intent: WEATHER_CARD, outputDirectory: '/work/out' };
 
@@ -31,6 +39,8 @@ function ports(
       p.connects++;
       return model;
     },
+    secretScanner: async () => new FakeSecretScanner(),
+    report: host,
   };
   return p;
 }
@@ -48,6 +58,7 @@ describe('synthesize', () => {
     assert.equal(tree.commits, 1);
     assert.deepEqual([...tree.files.keys()].sort(), [
       MANIFEST_PATH,
+      '.synthesis/prompts/chatcmpl-1.json',
       'weather/app.py',
       'weather/requirements.txt',
     ]);
@@ -141,6 +152,7 @@ describe('run', () => {
       [OUTPUTS.language]: 'python',
       [OUTPUTS.promptTokens]: '10',
       [OUTPUTS.completionTokens]: '20',
+      [OUTPUTS.sarifPath]: '/agent/_temp/CodeSynthesis-1.sarif',
     });
     assert.match(host.summary ?? '', /weather\/app\.py/);
   });

@@ -24,6 +24,12 @@ const FLAGS: Record<string, InputName> = {
   'max-output-tokens': INPUTS.maxOutputTokens,
   seed: INPUTS.seed,
   instructions: INPUTS.instructionsFile,
+  policy: INPUTS.policyFile,
+  'fail-on-findings': INPUTS.failOnFindings,
+  'max-file-size-kb': INPUTS.maxFileSizeKB,
+  'provenance-headers': INPUTS.provenanceHeaders,
+  'prompt-token-price': INPUTS.promptTokenPrice,
+  'completion-token-price': INPUTS.completionTokenPrice,
   'timeout-seconds': INPUTS.timeoutSeconds,
 };
 
@@ -44,11 +50,18 @@ Usage: code-synthesis --intent FILE --out DIR [options]
   --max-files N            default 200
   --max-total-size-kb N    default 5120
   --instructions FILE      organisation conventions appended to the system prompt
+  --policy FILE            organisation scan rules (YAML, see the README)
+  --fail-on-findings B     true (default): write nothing when the scan finds errors; false: warn and write
+  --sarif FILE             write the scan's SARIF 2.1.0 log to FILE (none is written without it)
+  --max-file-size-kb N     a file larger than this is a finding (default 1024)
+  --provenance-headers B   true: a provenance comment at the top of each source file (default false)
+  --prompt-token-price P, --completion-token-price P   prices per million tokens, for a cost estimate
   --temperature T, --max-output-tokens N, --seed N, --timeout-seconds N
   --verbose                debug output and output variables
   -h, --help               this text
 
-Exit code 0 on success, 1 on failure (the output directory is then unchanged).`;
+Exit code 0 on success (also when the scan reported warnings), 1 on failure (the output directory is
+then unchanged).`;
 
 /** Parse argv and run. Returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -61,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
         ...options,
         intent: { type: 'string' },
         denied: { type: 'string', multiple: true },
+        sarif: { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -94,7 +108,11 @@ export async function main(argv: string[]): Promise<number> {
     inputs[INPUTS.authMode] ??= 'apiKey';
     if (process.env.CODE_SYNTHESIS_API_KEY) inputs[INPUTS.apiKey] = process.env.CODE_SYNTHESIS_API_KEY;
   }
-  const host = createCliHost({ inputs, verbose: values.verbose === true });
+  const host = createCliHost({
+    inputs,
+    verbose: values.verbose === true,
+    ...(typeof values.sarif === 'string' ? { sarif: values.sarif } : {}),
+  });
   const apiKey = inputs[INPUTS.apiKey];
   if (apiKey) host.setSecret(apiKey);
   await run(host, compose);

@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Intent } from './intent';
-import type { FileToWrite, ModelInfo, ModelReply } from './ports';
+import type { BuildInfo, FileToWrite, ModelInfo, ModelReply, TokenUsage } from './ports';
+import type { Severity } from './scan';
 
 export type FileAction = 'created' | 'overwritten' | 'unchanged';
 
@@ -15,21 +16,48 @@ export interface ManifestFile {
   action: FileAction;
 }
 
+/** Where the intent came from: the `intent` input (inline, or the pipeline variable `intent`) or a file. */
+export type IntentSource =
+  | { kind: 'inline' }
+  | { kind: 'variable'; variable: string }
+  | { kind: 'file'; file: string };
+
+/** One model call, and where its prompt is stored. */
+export interface ManifestCall {
+  replyId: string;
+  /** The prompt record, relative to the output directory (.synthesis/prompts/<reply id>.json). */
+  promptFile: string;
+  model: string;
+  systemFingerprint?: string;
+  finishReason: string;
+  startedAt: string;
+  durationMs: number;
+  usage: TokenUsage;
+}
+
 export interface Manifest {
   schemaVersion: 1;
   tool: { name: 'code-synthesis'; version: string };
   generatedAt: string;
+  build?: BuildInfo;
   intent: {
     sha256: string;
     kind: Intent['kind'];
-    source: 'inline' | 'file';
+    source: IntentSource['kind'];
+    file?: string;
+    variable?: string;
     serviceName?: string;
     language?: string;
     framework?: string;
   };
+  instructions?: { file: string; sha256: string };
+  policy?: { file: string; sha256: string; rules: number };
   prompt: { sha256: string };
   model: ModelInfo & { model: string; replyId: string; finishReason: string };
-  usage: { promptTokens: number; completionTokens: number };
+  usage: { promptTokens: number; completionTokens: number; estimatedCost?: number };
+  calls: ManifestCall[];
+  findings: Record<Severity, number> & { byRule: Record<string, number> };
+  provenanceHeaders: boolean;
   conflictPolicy: string;
   files: ManifestFile[];
   skipped: string[];
@@ -45,10 +73,19 @@ export interface ManifestInput {
   version: string;
   now: Date;
   intent: Intent;
-  intentSource: 'inline' | 'file';
+  intentSource: IntentSource;
+  instructions?: { file: string; text: string };
+  policy?: { file: string; text: string; rules: number };
+  build?: BuildInfo;
   promptText: string;
   model: ModelInfo;
   reply: ModelReply;
+  /** The model calls (default none). */
+  calls?: readonly ManifestCall[];
+  /** Rule id and severity of each finding (default none). */
+  findings?: readonly { ruleId: string; severity: Severity }[];
+  provenanceHeaders?: boolean;
+  estimatedCost?: number;
   conflictPolicy: string;
   written: readonly FileToWrite[];
   overwritten: readonly string[];
@@ -73,16 +110,32 @@ export function buildManifest(input: ManifestInput): Manifest {
           : 'created') as FileAction,
     }));
   const card = input.intent.kind === 'card' ? input.intent.card : undefined;
+  const source = input.intentSource;
+  const byRule: Record<string, number> = {};
+  const findings = input.findings ?? [];
+  for (const f of findings) byRule[f.ruleId] = (byRule[f.ruleId] ?? 0) + 1;
+  const build = Object.fromEntries(Object.entries(input.build ?? {}).filter(([, v]) => v)) as BuildInfo;
   return {
     schemaVersion: 1,
     tool: { name: 'code-synthesis', version: input.version },
     generatedAt: input.now.toISOString(),
+    ...(Object.keys(build).length ? { build } : {}),
     intent: {
       sha256: sha256(input.intent.text),
       kind: input.intent.kind,
-      source: input.intentSource,
+      source: source.kind,
+      ...(source.kind === 'file' ? { file: source.file } : {}),
+      ...(source.kind === 'variable' ? { variable: source.variable } : {}),
       ...(card ? { serviceName: card.name, language: card.language, framework: card.framework } : {}),
     },
+    ...(input.instructions
+      ? { instructions: { file: input.instructions.file, sha256: sha256(input.instructions.text) } }
+      : {}),
+    ...(input.policy
+      ? {
+          policy: { file: input.policy.file, sha256: sha256(input.policy.text), rules: input.policy.rules },
+        }
+      : {}),
     prompt: { sha256: sha256(input.promptText) },
     model: {
       ...input.model,
@@ -90,7 +143,17 @@ export function buildManifest(input: ManifestInput): Manifest {
       replyId: input.reply.id,
       finishReason: input.reply.finishReason,
     },
-    usage: { ...input.reply.usage },
+    usage: {
+      ...input.reply.usage,
+      ...(input.estimatedCost !== undefined ? { estimatedCost: input.estimatedCost } : {}),
+    },
+    calls: (input.calls ?? []).map((c) => ({ ...c, usage: { ...c.usage } })),
+    findings: {
+      error: findings.filter((f) => f.severity === 'error').length,
+      warning: findings.filter((f) => f.severity === 'warning').length,
+      byRule,
+    },
+    provenanceHeaders: input.provenanceHeaders ?? false,
     conflictPolicy: input.conflictPolicy,
     files,
     skipped: [...input.skipped].sort(),

@@ -1,15 +1,24 @@
 /**
- * The use case, top to bottom: intent -> prompt -> model -> reply -> paths -> plan -> write -> manifest.
+ * The use case, top to bottom: intent -> prompt -> model -> reply -> paths -> (headers) -> scan ->
+ * plan -> write (files, prompt record, manifest).
  */
-import { INPUTS, MANIFEST_PATH } from './contract';
-import { CancelledError, PathError } from './errors';
+import { INPUTS, MANIFEST_PATH, TOOL } from './contract';
+import { estimateCost } from './cost';
+import { CancelledError, FindingsError, PathError } from './errors';
 import { parseIntent, type Intent } from './intent';
-import { buildManifest, manifestContent, type Manifest } from './manifest';
+import { buildManifest, manifestContent, sha256, type IntentSource, type Manifest } from './manifest';
 import { checkPaths } from './paths';
 import { planWrite } from './plan';
+import { parsePolicyFile } from './policy-file';
 import { buildPrompt, promptText } from './prompt';
+import { addProvenanceHeaders, buildPromptRecord, promptFilePath } from './provenance';
 import { parseReply } from './reply';
-import type { Clock, FileReader, Logger, ModelClient, TreeStore } from './ports';
+import { buildSarif, sarifContent } from './sarif';
+import { countFindings, scanFiles, type Finding, type ScanRule, type SecretScanner } from './scan';
+import { AZURE_RULES } from './scan-rules/azure';
+import { PLACEHOLDER_RULES } from './scan-rules/placeholders';
+import { policyRules } from './scan-rules/policy';
+import type { BuildInfo, Clock, FileReader, Logger, ModelClient, PathState, PipelineHost, TreeStore } from './ports';
 import type { Settings } from './settings';
 
 /** What the use case needs from the world. */
@@ -25,6 +34,12 @@ export interface SynthesisPorts {
   connectModel(intent: Intent, signal: AbortSignal): Promise<ModelClient>;
   signal: AbortSignal;
   version: string;
+  /** Loads the secret scanner (secretlint) when the scan runs. */
+  secretScanner(): Promise<SecretScanner>;
+  /** Task issues, the SARIF artifact and the masker of registered secrets: the host. */
+  report: Pick<PipelineHost, 'logIssue' | 'publishCodeAnalysisLog' | 'mask'>;
+  /** The build around the run; `intentVariable` is the pipeline variable `intent`, to tell it from inline text. */
+  build?: BuildInfo & { intentVariable?: string };
 }
 
 export interface SynthesisResult {
@@ -34,11 +49,18 @@ export interface SynthesisResult {
   manifestPath: string;
   outputDirectory: string;
   modelSummary?: string;
+  /** Every scan finding; the files were written with them (as warnings, or warnings only). */
+  findings: Finding[];
+  /** The SARIF log, when one was written. */
+  sarifPath?: string;
 }
 
 /**
- * Run one synthesis. Either every planned file and the manifest are written, or nothing is.
- * @throws the typed errors of core/errors.ts; the output directory is unchanged whenever it throws.
+ * Run one synthesis. Either every planned file, the prompt record and the manifest are written, or
+ * nothing is. Every finding of the scan becomes a task issue, and the SARIF log is published, before
+ * the write.
+ * @throws FindingsError when failOnFindings is true and the scan found errors.
+ * @throws the other typed errors of core/errors.ts; the output directory is unchanged whenever it throws.
  */
 export async function synthesize(settings: Settings, ports: SynthesisPorts): Promise<SynthesisResult> {
   const { log, signal } = ports;
@@ -55,12 +77,18 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   const instructions = settings.instructionsFile
     ? await ports.files.readText(settings.instructionsFile, INPUTS.instructionsFile)
     : undefined;
+  // The policy is checked before the model is asked, so a broken file costs no tokens.
+  const policy = settings.policyFile
+    ? await readPolicy(ports.files, settings.policyFile)
+    : undefined;
   const request = buildPrompt(intent, settings, settings.model, instructions);
 
   const model = await ports.connectModel(intent, signal);
   throwIfAborted(signal);
   log.info(`Asking ${describeModel(model)} for the files...`);
+  const startedAt = ports.clock.now();
   const reply = await model.complete(request, signal);
+  const finishedAt = ports.clock.now();
   // The id and finish reason are the service's text: printed only through the untrusted channel.
   log.untrusted(
     `Reply ${reply.id}: ${reply.usage.promptTokens} prompt + ${reply.usage.completionTokens} completion tokens, finish reason '${reply.finishReason}'.`,
@@ -70,25 +98,88 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   if (parsed.format === 'fences')
     log.warn('The reply was not structured JSON; files were read from path-tagged fenced code blocks.');
 
-  const files = checkPaths(parsed.files, settings);
-  const [manifestState, ...states] = await ports.tree.inspect([MANIFEST_PATH, ...files]);
-  if (
-    manifestState &&
-    (manifestState.blockedBy || (manifestState.kind !== 'absent' && manifestState.kind !== 'file'))
-  ) {
-    throw new PathError([
-      `${MANIFEST_PATH}: the manifest location is ${manifestState.blockedBy ? `behind ${manifestState.blockedBy}, which is not a plain folder` : `a ${manifestState.kind}`}; remove it`,
-    ]);
-  }
+  const promptFile = promptFilePath(reply);
+  const checked = checkPaths(parsed.files, settings);
+  const files = settings.provenanceHeaders
+    ? addProvenanceHeaders(checked, {
+        version: ports.version,
+        intentSha256: sha256(intent.text),
+        promptFile,
+        model: reply.model,
+        ...(model.info.deployment ? { deployment: model.info.deployment } : {}),
+        ...(ports.build?.buildId ? { buildId: ports.build.buildId } : {}),
+      })
+    : checked;
+
+  const rules: ScanRule[] = [
+    ...AZURE_RULES,
+    ...PLACEHOLDER_RULES,
+    ...policyRules(settings.maxFileBytes),
+    ...(policy?.rules ?? []),
+  ];
+  const report = await scanFiles(files, { rules, secrets: await ports.secretScanner() });
+  for (const f of report.findings)
+    ports.report.logIssue(settings.failOnFindings ? f.severity : 'warning', f.message, {
+      path: f.path,
+      line: f.line,
+    });
+  const sarifPath = ports.report.publishCodeAnalysisLog(
+    sarifContent(
+      buildSarif({ report, tool: { ...TOOL, version: ports.version }, outputDirectory: ports.tree.root }),
+    ),
+  );
+  const counts = countFindings(report.findings);
+  log.info(
+    `Scanned ${files.length} file(s) with ${report.rules.length} rules: ` +
+      (report.findings.length ? `${counts.error} error(s), ${counts.warning} warning(s)` : 'no findings') +
+      (sarifPath ? `; SARIF log ${sarifPath}.` : '.'),
+  );
+  if (settings.failOnFindings && counts.error > 0) throw new FindingsError(report.findings, sarifPath);
+
+  const [manifestState, promptState, ...states] = await ports.tree.inspect([MANIFEST_PATH, promptFile, ...files]);
+  checkOwnFile(MANIFEST_PATH, 'manifest', manifestState);
+  checkOwnFile(promptFile, 'prompt record', promptState);
   const plan = planWrite(files, states, settings.conflictPolicy);
+  const promptRecord = maskStrings(
+    buildPromptRecord({
+      request,
+      reply,
+      provider: model.info.provider,
+      ...(model.info.deployment ? { deployment: model.info.deployment } : {}),
+      startedAt,
+      finishedAt,
+      limits: settings,
+    }),
+    (text) => ports.report.mask(text),
+  );
   const manifest = buildManifest({
     version: ports.version,
     now: ports.clock.now(),
     intent,
-    intentSource: settings.intent.kind,
+    intentSource: intentSource(settings, ports.build?.intentVariable),
+    ...(instructions !== undefined && settings.instructionsFile
+      ? { instructions: { file: settings.instructionsFile, text: instructions } }
+      : {}),
+    ...(policy ? { policy: { file: policy.file, text: policy.text, rules: policy.rules.length } } : {}),
+    ...(ports.build ? { build: withoutIntentVariable(ports.build) } : {}),
     promptText: promptText(request),
     model: model.info,
     reply,
+    calls: [
+      {
+        replyId: reply.id,
+        promptFile,
+        model: reply.model,
+        ...(reply.systemFingerprint ? { systemFingerprint: reply.systemFingerprint } : {}),
+        finishReason: reply.finishReason,
+        startedAt: startedAt.toISOString(),
+        durationMs: finishedAt.getTime() - startedAt.getTime(),
+        usage: reply.usage,
+      },
+    ],
+    findings: report.findings,
+    provenanceHeaders: settings.provenanceHeaders,
+    ...(settings.prices ? { estimatedCost: estimateCost(reply.usage, settings.prices) } : {}),
     conflictPolicy: settings.conflictPolicy,
     written: [...plan.write, ...files.filter((f) => plan.unchanged.includes(f.path))],
     overwritten: plan.overwritten,
@@ -98,7 +189,11 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
 
   throwIfAborted(signal);
   await ports.tree.commit(
-    [...plan.write, { path: MANIFEST_PATH, content: manifestContent(manifest) }],
+    [
+      ...plan.write,
+      { path: promptFile, content: JSON.stringify(promptRecord, null, 2) + '\n' },
+      { path: MANIFEST_PATH, content: manifestContent(manifest) },
+    ],
     signal,
   );
   for (const f of manifest.files) log.untrusted(`  ${f.action}: ${f.path} (${f.bytes} bytes)`, 'info');
@@ -109,7 +204,47 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
     manifestPath: joinPath(ports.tree.root, MANIFEST_PATH),
     outputDirectory: ports.tree.root,
     ...(parsed.summary ? { modelSummary: parsed.summary } : {}),
+    findings: report.findings,
+    ...(sarifPath ? { sarifPath } : {}),
   };
+}
+
+async function readPolicy(
+  files: FileReader,
+  file: string,
+): Promise<{ file: string; text: string; rules: ScanRule[] }> {
+  const text = await files.readText(file, INPUTS.policyFile);
+  return { file, text, rules: parsePolicyFile(text, file) };
+}
+
+/** The task's own files (manifest, prompt record) are written over a plain file or into a plain folder only. */
+function checkOwnFile(path: string, what: string, state: PathState | undefined): void {
+  if (state && (state.blockedBy || (state.kind !== 'absent' && state.kind !== 'file'))) {
+    throw new PathError([
+      `${path}: the ${what} location is ${state.blockedBy ? `behind ${state.blockedBy}, which is not a plain folder` : `a ${state.kind}`}; remove it`,
+    ]);
+  }
+}
+
+function intentSource(settings: Settings, intentVariable: string | undefined): IntentSource {
+  if (settings.intent.kind === 'file') return { kind: 'file', file: settings.intent.path };
+  if (intentVariable !== undefined && intentVariable.trim() === settings.intent.text.trim())
+    return { kind: 'variable', variable: 'intent' };
+  return { kind: 'inline' };
+}
+
+function withoutIntentVariable(build: BuildInfo & { intentVariable?: string }): BuildInfo {
+  const { intentVariable: _, ...rest } = build;
+  return rest;
+}
+
+/** Every string in a JSON-shaped value passed through `mask` (masking the serialised text would miss escaped secrets). */
+function maskStrings<T>(value: T, mask: (text: string) => string): T {
+  if (typeof value === 'string') return mask(value) as T;
+  if (Array.isArray(value)) return value.map((v) => maskStrings(v, mask)) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskStrings(v, mask)])) as T;
+  return value;
 }
 
 function describeModel(model: ModelClient): string {
