@@ -133,7 +133,7 @@ export async function scanFiles(files: readonly FileToWrite[], options: ScanOpti
       line,
       column,
       excerpt,
-      message: [`${rule.id}: ${rule.description} (${excerpt}).`, rule.fix].filter(Boolean).join(' '),
+      message: [`${rule.id}: ${rule.description}: ${excerpt}.`, rule.fix].filter(Boolean).join(' '),
     });
   }
   findings.sort(
