@@ -152,8 +152,14 @@ export function parsePolicyFile(text: string, file: string): ScanRule[] {
       );
     }
   }
-  if (problems.length) throw new PolicyFileError(file, problems);
+  if (problems.length) throw new PolicyFileError(file, byLine(problems));
   return rules;
+}
+
+/** Problems in line order (stable for one line). */
+function byLine(problems: readonly string[]): string[] {
+  const line = (p: string) => Number(/^line (\d+)/.exec(p)?.[1] ?? 0);
+  return [...problems].sort((a, b) => line(a) - line(b));
 }
 
 function pascalCase(id: string): string {
