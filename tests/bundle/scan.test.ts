@@ -60,7 +60,10 @@ function uploadedSarif(run: TaskRun): { file: string; log: { runs: { results: { 
   const uploads = agent.vsoCommands(run.stdout).filter((c) => c.command === 'artifact.upload');
   assert.equal(uploads.length, 1, run.stdout);
   const upload = uploads[0]!;
-  assert.deepEqual(upload.properties, { containerfolder: 'CodeAnalysisLogs', artifactname: 'CodeAnalysisLogs' });
+  assert.deepEqual(upload.properties, {
+    containerfolder: 'CodeAnalysisLogs',
+    artifactname: 'CodeAnalysisLogs',
+  });
   assert.match(upload.message, /\.sarif$/);
   return { file: upload.message, log: JSON.parse(fs.readFileSync(upload.message, 'utf8')) };
 }
@@ -77,7 +80,8 @@ describe('bundle: the scan as the agent runs it', function () {
   this.timeout(60000);
   let world: AzureWorld;
   before(async function () {
-    if (!fs.existsSync(agent.TASK_ENTRY)) throw new Error(`${agent.TASK_ENTRY} is missing: run npm run build first`);
+    if (!fs.existsSync(agent.TASK_ENTRY))
+      throw new Error(`${agent.TASK_ENTRY} is missing: run npm run build first`);
     world = await startAzureWorld({ vaults: {}, openaiHost: /^127\.0\.0\.1$/ });
   });
   after(() => world?.close());
@@ -133,7 +137,8 @@ describe('bundle: the scan as the agent runs it', function () {
     const system = (world.openai.chats.at(-1)!.body.messages as { content: string }[])[0]!.content;
     assert.match(system, /Microsoft Entra ID \(OAuth 2\.0\)/);
     const printed = run.stdout + run.stderr + summaryText(run) + fs.readFileSync(file, 'utf8');
-    for (const secret of SECRETS) assert.ok(!printed.includes(secret.slice(4)), `a secret was printed: ${secret}`);
+    for (const secret of SECRETS)
+      assert.ok(!printed.includes(secret.slice(4)), `a secret was printed: ${secret}`);
   });
 
   it('failOnFindings false: writes the files, every finding a warning, SucceededWithIssues', async () => {
@@ -158,8 +163,10 @@ describe('bundle: the scan as the agent runs it', function () {
     const record = fs.readFileSync(promptFile, 'utf8');
     assert.match(record, /"role": "system"/);
     assert.ok(!record.includes(API_KEY));
-    const printed = run.stdout + run.stderr + summary + fs.readFileSync(file, 'utf8') + JSON.stringify(manifest);
-    for (const secret of SECRETS) assert.ok(!printed.includes(secret.slice(4)), `a secret was printed: ${secret}`);
+    const printed =
+      run.stdout + run.stderr + summary + fs.readFileSync(file, 'utf8') + JSON.stringify(manifest);
+    for (const secret of SECRETS)
+      assert.ok(!printed.includes(secret.slice(4)), `a secret was printed: ${secret}`);
   });
 
   for (const { language, framework } of SUPPORTED_TEMPLATES) {

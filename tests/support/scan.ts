@@ -25,4 +25,3 @@ def get_weather(city):
 if __name__ == '__main__':
     app.run(host='0.0.0.0', port=8080)
 `;
-

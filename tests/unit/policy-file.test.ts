@@ -38,8 +38,14 @@ describe('policy file', () => {
       [
         { path: 'weather/app.py', content: SEED_FLASK_APP },
         { path: 'weather/README.md', content: 'Set api_key: in the portal.\n' },
-        { path: 'web/client.ts', content: 'const apiKey = await getToken();\nfetch("http://api.example.com");\n' },
-        { path: 'web/ok.ts', content: 'const credential = new DefaultAzureCredential();\nfetch("http://localhost:8080");\n' },
+        {
+          path: 'web/client.ts',
+          content: 'const apiKey = await getToken();\nfetch("http://api.example.com");\n',
+        },
+        {
+          path: 'web/ok.ts',
+          content: 'const credential = new DefaultAzureCredential();\nfetch("http://localhost:8080");\n',
+        },
       ],
       { rules },
     );

@@ -9,7 +9,11 @@ import { sarifErrors } from '../support/sarif-schema';
 import { fakeSecrets } from '../support/fake-secrets';
 import { scanAll, SEED_FLASK_APP } from '../support/scan';
 
-const TOOL = { name: 'CodeSynthesis', version: '1.0.0', informationUri: 'https://example.org/code-synthesis' };
+const TOOL = {
+  name: 'CodeSynthesis',
+  version: '1.0.0',
+  informationUri: 'https://example.org/code-synthesis',
+};
 
 interface SarifRun {
   tool: { driver: { name: string; version: string; informationUri: string; rules: { id: string }[] } };
@@ -18,14 +22,23 @@ interface SarifRun {
     ruleIndex: number;
     level: string;
     message: { text: string };
-    locations: { physicalLocation: { artifactLocation: { uri: string; uriBaseId: string }; region: { startLine: number } } }[];
+    locations: {
+      physicalLocation: {
+        artifactLocation: { uri: string; uriBaseId: string };
+        region: { startLine: number };
+      };
+    }[];
   }[];
   originalUriBaseIds: Record<string, { uri: string }>;
 }
 
 describe('SARIF log', () => {
   it('is schema-valid with zero findings and lists the rules that ran', async () => {
-    const log = buildSarif({ report: await scanAll([{ path: 'a.py', content: 'print(1)\n' }]), tool: TOOL, outputDirectory: '/agent/_work/1/s' });
+    const log = buildSarif({
+      report: await scanAll([{ path: 'a.py', content: 'print(1)\n' }]),
+      tool: TOOL,
+      outputDirectory: '/agent/_work/1/s',
+    });
     assert.equal(sarifErrors(log), '');
     const run = (log.runs as SarifRun[])[0]!;
     assert.deepEqual(run.results, []);
@@ -39,13 +52,21 @@ describe('SARIF log', () => {
     const S = fakeSecrets(11);
     const report = await scanAll([
       { path: 'weather/app.py', content: SEED_FLASK_APP },
-      { path: 'weather/my config/ñ #1.py', content: `token = "${S.githubToken}"\nrequests.get(u, verify=False)\n` },
+      {
+        path: 'weather/my config/ñ #1.py',
+        content: `token = "${S.githubToken}"\nrequests.get(u, verify=False)\n`,
+      },
     ]);
     const log = buildSarif({ report, tool: TOOL, outputDirectory: 'C:\\agent\\_work\\1\\s' });
     assert.equal(sarifErrors(log), '');
     const run = (log.runs as SarifRun[])[0]!;
     assert.deepEqual(
-      run.results.map((r) => [r.ruleId, r.level, r.locations[0]!.physicalLocation.artifactLocation.uri, r.locations[0]!.physicalLocation.region.startLine]),
+      run.results.map((r) => [
+        r.ruleId,
+        r.level,
+        r.locations[0]!.physicalLocation.artifactLocation.uri,
+        r.locations[0]!.physicalLocation.region.startLine,
+      ]),
       [
         ['placeholder/credential', 'error', 'weather/app.py', 6],
         ['secretlint/github', 'error', 'weather/my%20config/%C3%B1%20%231.py', 1],
@@ -60,7 +81,10 @@ describe('SARIF log', () => {
   it('the validator rejects a broken log (the test can fail)', () => {
     assert.notEqual(sarifErrors({ version: '2.1.0', runs: [{ tool: { driver: {} } }] }), '');
     assert.notEqual(
-      sarifErrors({ version: '2.1.0', runs: [{ tool: { driver: { name: 'x', informationUri: 'not a uri' } } }] }),
+      sarifErrors({
+        version: '2.1.0',
+        runs: [{ tool: { driver: { name: 'x', informationUri: 'not a uri' } } }],
+      }),
       '',
     );
   });

@@ -110,7 +110,13 @@ const SECRETS: [string, string, string, string, string][] = [
     'azure/annotated-key',
     S.otherAnnotatedKey,
   ],
-  ['a GitHub token (secretlint)', 'app/gh.py', `token = "${S.githubToken}"`, 'secretlint/github', S.githubToken],
+  [
+    'a GitHub token (secretlint)',
+    'app/gh.py',
+    `token = "${S.githubToken}"`,
+    'secretlint/github',
+    S.githubToken,
+  ],
   [
     'an AWS secret access key (secretlint)',
     'app/aws.py',
@@ -118,8 +124,20 @@ const SECRETS: [string, string, string, string, string][] = [
     'secretlint/aws',
     S.awsSecretKey,
   ],
-  ['an npm token (secretlint)', '.npmrc', `//registry.npmjs.org/:_authToken=${S.npmToken}`, 'secretlint/npm', S.npmToken],
-  ['a Slack token (secretlint)', 'app/slack.js', `const t = "${S.slackToken}";`, 'secretlint/slack', S.slackToken],
+  [
+    'an npm token (secretlint)',
+    '.npmrc',
+    `//registry.npmjs.org/:_authToken=${S.npmToken}`,
+    'secretlint/npm',
+    S.npmToken,
+  ],
+  [
+    'a Slack token (secretlint)',
+    'app/slack.js',
+    `const t = "${S.slackToken}";`,
+    'secretlint/slack',
+    S.slackToken,
+  ],
   [
     'a database connection string with a password (secretlint)',
     'app/db.js',
@@ -167,7 +185,12 @@ describe('scan: secrets, each at its line, never printed', () => {
   it('lists every rule it ran, secretlint and ours, for the SARIF log', async () => {
     const report = await scanAll([]);
     const ids = report.rules.map((r) => r.id);
-    for (const id of ['secretlint/github', 'secretlint/aws', 'azure/storage-account-key', 'placeholder/credential'])
+    for (const id of [
+      'secretlint/github',
+      'secretlint/aws',
+      'azure/storage-account-key',
+      'placeholder/credential',
+    ])
       assert.ok(ids.includes(id), id);
     assert.ok(!ids.includes('secretlint/filter-comments'));
     assert.equal(new Set(ids).size, ids.length);
@@ -190,9 +213,24 @@ describe('scan: placeholders and policy', () => {
     ['xxx...', 'Program.cs', `var clientSecret = "xxxxxxxx";`, 'placeholder/credential'],
     ['a Go placeholder token', 'main.go', `token := "REPLACE_ME"`, 'placeholder/credential'],
     ['verify=False', 'client.py', `r = requests.get(url, verify=False)`, 'policy/tls-verification-off'],
-    ['rejectUnauthorized: false', 'client.ts', `const agent = new https.Agent({ rejectUnauthorized: false });`, 'policy/tls-verification-off'],
-    ['NODE_TLS_REJECT_UNAUTHORIZED=0', 'Dockerfile', `ENV NODE_TLS_REJECT_UNAUTHORIZED=0`, 'policy/tls-verification-off'],
-    ['InsecureSkipVerify: true', 'client.go', `tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}`, 'policy/tls-verification-off'],
+    [
+      'rejectUnauthorized: false',
+      'client.ts',
+      `const agent = new https.Agent({ rejectUnauthorized: false });`,
+      'policy/tls-verification-off',
+    ],
+    [
+      'NODE_TLS_REJECT_UNAUTHORIZED=0',
+      'Dockerfile',
+      `ENV NODE_TLS_REJECT_UNAUTHORIZED=0`,
+      'policy/tls-verification-off',
+    ],
+    [
+      'InsecureSkipVerify: true',
+      'client.go',
+      `tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}`,
+      'policy/tls-verification-off',
+    ],
     [
       'a certificate callback returning true',
       'Client.cs',
@@ -202,7 +240,12 @@ describe('scan: placeholders and policy', () => {
     ['an escape character', 'a.py', `print("\u001b[31mred")`, 'policy/control-characters'],
     ['a bidi override (Trojan Source)', 'a.js', `const ok = "\u202e" + access;`, 'policy/control-characters'],
     ['a .env file with a value', '.env', `LOG_LEVEL=debug`, 'policy/dotenv-values'],
-    ['a .env.production file with a secret value', 'svc/.env.production', `DB_PASSWORD=hunter2hunter2`, 'policy/dotenv-values'],
+    [
+      'a .env.production file with a secret value',
+      'svc/.env.production',
+      `DB_PASSWORD=hunter2hunter2`,
+      'policy/dotenv-values',
+    ],
   ];
   for (const [what, path, line, ruleId] of FLAGGED) {
     it(`flags ${what}`, async () => {
@@ -236,15 +279,27 @@ describe('scan: placeholders and policy', () => {
 
 describe('scan: clean code is not flagged', () => {
   const CLEAN: [string, string, string][] = [
-    ['os.environ[...]', 'app.py', `api_key = os.environ["API_KEY"]\npassword = os.environ.get("DB_PASSWORD")`],
+    [
+      'os.environ[...]',
+      'app.py',
+      `api_key = os.environ["API_KEY"]\npassword = os.environ.get("DB_PASSWORD")`,
+    ],
     ['os.getenv', 'app.py', `token = os.getenv("GITHUB_TOKEN")\nsecret = os.getenv("CLIENT_SECRET", "")`],
-    ['process.env.X', 'app.ts', `const apiKey = process.env.API_KEY;\nconst { DB_PASSWORD: password } = process.env;`],
+    [
+      'process.env.X',
+      'app.ts',
+      `const apiKey = process.env.API_KEY;\nconst { DB_PASSWORD: password } = process.env;`,
+    ],
     [
       'a Kubernetes secretKeyRef',
       'k8s/deployment.yaml',
       `env:\n  - name: API_KEY\n    valueFrom:\n      secretKeyRef:\n        name: weather-secrets\n        key: API_KEY\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef: {name: db, key: password}`,
     ],
-    ['an .env.example with empty values', '.env.example', `# Copy to .env and fill in\nAPI_KEY=\nDB_PASSWORD=\nLOG_LEVEL=\n`],
+    [
+      'an .env.example with empty values',
+      '.env.example',
+      `# Copy to .env and fill in\nAPI_KEY=\nDB_PASSWORD=\nLOG_LEVEL=\n`,
+    ],
     [
       'a test that sets a fake value through the environment (pytest)',
       'tests/test_app.py',
@@ -255,11 +310,27 @@ describe('scan: clean code is not flagged', () => {
       'test/app.test.ts',
       `process.env.API_KEY = "test-key";\nconst config = loadConfig({ API_KEY: "fake" });`,
     ],
-    ['templated SAS and keys', 'blob.ts', 'const url = `${base}?${sas}&sig=${encodeURIComponent(signature)}`;\nconst conn = `AccountName=${name};AccountKey=${key}`;'],
-    ['TLS verification on', 'c.py', `requests.get(url, verify=True, timeout=5)\nhttps.Agent({ rejectUnauthorized: true })`],
+    [
+      'templated SAS and keys',
+      'blob.ts',
+      'const url = `${base}?${sas}&sig=${encodeURIComponent(signature)}`;\nconst conn = `AccountName=${name};AccountKey=${key}`;',
+    ],
+    [
+      'TLS verification on',
+      'c.py',
+      `requests.get(url, verify=True, timeout=5)\nhttps.Agent({ rejectUnauthorized: true })`,
+    ],
     ['a long lower-case identifier', 'words.txt', 'abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz'],
-    ['hashes and ids', 'lock.txt', 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\nid: 3fa85f64-5717-4562-b3fc-2c963f66afa6'],
-    ['a password prompt', 'cli.py', `password = getpass.getpass("Password: ")\nsecret_name = "openai-api-key"`],
+    [
+      'hashes and ids',
+      'lock.txt',
+      'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\nid: 3fa85f64-5717-4562-b3fc-2c963f66afa6',
+    ],
+    [
+      'a password prompt',
+      'cli.py',
+      `password = getpass.getpass("Password: ")\nsecret_name = "openai-api-key"`,
+    ],
     ['an author field', 'pyproject.toml', `authors = ["Your Name <you@example.com>"]`],
   ];
   for (const [what, path, content] of CLEAN) {

@@ -222,7 +222,11 @@ describe('settings: scan, provenance and cost inputs', () => {
   it('rejects bad values, naming the input', () => {
     rejects({ ...offline, maxFileSizeKB: '0' }, 'maxFileSizeKB', /whole number from 1/);
     rejects({ ...offline, provenanceHeaders: 'yes' }, 'provenanceHeaders', /not a boolean/);
-    rejects({ ...offline, promptTokenPrice: '-1', completionTokenPrice: '1' }, 'promptTokenPrice', /number from 0/);
+    rejects(
+      { ...offline, promptTokenPrice: '-1', completionTokenPrice: '1' },
+      'promptTokenPrice',
+      /number from 0/,
+    );
     rejects({ ...offline, promptTokenPrice: '1' }, 'completionTokenPrice', /needs both token prices/);
     rejects({ ...offline, policyFile: '$(Missing)/p.yaml' }, 'policyFile', /no variable 'Missing'/);
   });

@@ -37,7 +37,11 @@ function ports(
   let tick = 0;
   const p = {
     log: host,
-    files: new MemoryFiles({ 'policy.yaml': POLICY, 'broken.yaml': 'rules: []\n', 'conventions.md': 'Use Entra ID.' }),
+    files: new MemoryFiles({
+      'policy.yaml': POLICY,
+      'broken.yaml': 'rules: []\n',
+      'conventions.md': 'Use Entra ID.',
+    }),
     tree,
     // Each reading is one second later: the model call takes 1 s.
     clock: { now: () => new Date(Date.UTC(2026, 0, 2, 3, 4, tick++)) },
@@ -66,13 +70,19 @@ describe('scan stage: failOnFindings true (default)', () => {
     assert.ok(err instanceof FindingsError, String(err));
     assert.equal(tree.commits, 0);
     assert.equal(tree.files.size, 0);
-    assert.match(err.message, /1 finding\(s\) of severity error, so nothing was written:\n {2}- "weather\/app\.py":6 placeholder\/credential$/);
+    assert.match(
+      err.message,
+      /1 finding\(s\) of severity error, so nothing was written:\n {2}- "weather\/app\.py":6 placeholder\/credential$/,
+    );
     assert.match(err.hint, /failOnFindings to false/);
     assert.deepEqual(
       host.issues.map((i) => [i.level, i.at]),
       [['error', { path: 'weather/app.py', line: 6 }]],
     );
-    assert.match(host.issues[0]!.message, /^placeholder\/credential: a placeholder credential assigned in code: "YO"… \(12 characters\)\. Read/);
+    assert.match(
+      host.issues[0]!.message,
+      /^placeholder\/credential: a placeholder credential assigned in code: "YO"… \(12 characters\)\. Read/,
+    );
     assert.equal(host.sarif.length, 1);
     assert.equal(sarifErrors(JSON.parse(host.sarif[0]!)), '');
     assert.equal(err.sarifPath, '/agent/_temp/CodeSynthesis-1.sarif');
@@ -87,14 +97,19 @@ describe('scan stage: failOnFindings true (default)', () => {
     assert.equal(host.outputs[OUTPUTS.sarifPath], '/agent/_temp/CodeSynthesis-1.sarif');
     assert.equal(host.outputs[OUTPUTS.filesWritten], undefined);
     assert.match(host.summary ?? '', /Nothing was written/);
-    assert.match(host.summary ?? '', /\| weather\/app\.py \| 6 \| placeholder\/credential \| error \| a placeholder credential/);
+    assert.match(
+      host.summary ?? '',
+      /\| weather\/app\.py \| 6 \| placeholder\/credential \| error \| a placeholder credential/,
+    );
     assert.equal(tree.files.size, 0);
   });
 
   it('writes and succeeds with issues when every finding is a warning', async () => {
     const host = new FakeHost({ ...INPUTS });
     const tree = new MemoryTree();
-    const model = new FakeModel(filesReply({ 'svc/client.py': 'import requests\nrequests.get(URL, verify=False)\n' }));
+    const model = new FakeModel(
+      filesReply({ 'svc/client.py': 'import requests\nrequests.get(URL, verify=False)\n' }),
+    );
     await run(host, async (_s, h) => ports(model, tree, h as FakeHost));
     assert.equal(host.result?.outcome, 'SucceededWithIssues', host.result?.message);
     assert.ok(tree.files.has('svc/client.py'));
@@ -106,7 +121,10 @@ describe('scan stage: failOnFindings true (default)', () => {
 
   it('reads the policy file before asking the model, and stops on its problems', async () => {
     const p = ports(new FakeModel(SEED_REPLY));
-    await assert.rejects(synthesize(parseSettings({ ...INPUTS, policyFile: 'broken.yaml' }), p), PolicyFileError);
+    await assert.rejects(
+      synthesize(parseSettings({ ...INPUTS, policyFile: 'broken.yaml' }), p),
+      PolicyFileError,
+    );
     assert.equal(p.connects, 0);
   });
 });
@@ -127,11 +145,24 @@ describe('scan stage: failOnFindings false', () => {
       ],
     );
     const manifest = JSON.parse(tree.files.get(MANIFEST_PATH)!);
-    assert.deepEqual(manifest.findings, { error: 2, warning: 0, byRule: { 'no-api-keys': 1, 'placeholder/credential': 1 } });
+    assert.deepEqual(manifest.findings, {
+      error: 2,
+      warning: 0,
+      byRule: { 'no-api-keys': 1, 'placeholder/credential': 1 },
+    });
     assert.deepEqual(manifest.policy, { file: 'policy.yaml', sha256: sha256(POLICY), rules: 2 });
-    assert.deepEqual(result?.findings.map((f) => f.ruleId), ['no-api-keys', 'placeholder/credential']);
-    assert.match(host.summary ?? '', /\*\*Scan:\*\* 2 finding\(s\)\. SARIF log: `\/agent\/_temp\/CodeSynthesis-1\.sarif`/);
-    assert.match(host.summary ?? '', /\| weather\/app\.py \| 6 \| no-api-keys \| error \| API keys are forbidden here/);
+    assert.deepEqual(
+      result?.findings.map((f) => f.ruleId),
+      ['no-api-keys', 'placeholder/credential'],
+    );
+    assert.match(
+      host.summary ?? '',
+      /\*\*Scan:\*\* 2 finding\(s\)\. SARIF log: `\/agent\/_temp\/CodeSynthesis-1\.sarif`/,
+    );
+    assert.match(
+      host.summary ?? '',
+      /\| weather\/app\.py \| 6 \| no-api-keys \| error \| API keys are forbidden here/,
+    );
   });
 
   it('never prints, publishes or stores a secret the model wrote', async () => {
@@ -161,11 +192,20 @@ describe('provenance', () => {
     const model = new FakeModel({
       ...filesReply({ 'weather/app.py': 'print(1)\n' }),
       systemFingerprint: 'fp_123',
-      request: { model: 'gpt', messages: [{ role: 'user', content: 'key s3cr3t-value-from-the-vault "quoted"' }] },
+      request: {
+        model: 'gpt',
+        messages: [{ role: 'user', content: 'key s3cr3t-value-from-the-vault "quoted"' }],
+      },
     });
     await synthesize(
       parseSettings({ ...INPUTS, intent: WEATHER_CARD, instructionsFile: 'conventions.md' }),
-      ports(model, tree, host, { buildId: '4242', buildNumber: '20260102.1', repository: 'contoso/weather', commit: 'abc123', intentVariable: WEATHER_CARD }),
+      ports(model, tree, host, {
+        buildId: '4242',
+        buildNumber: '20260102.1',
+        repository: 'contoso/weather',
+        commit: 'abc123',
+        intentVariable: WEATHER_CARD,
+      }),
     );
     const record = JSON.parse(tree.files.get('.synthesis/prompts/chatcmpl-1.json')!);
     assert.deepEqual(record.request.messages, [{ role: 'user', content: 'key *** "quoted"' }]);
@@ -191,18 +231,33 @@ describe('provenance', () => {
         usage: { promptTokens: 10, completionTokens: 20 },
       },
     ]);
-    assert.deepEqual(manifest.build, { buildId: '4242', buildNumber: '20260102.1', repository: 'contoso/weather', commit: 'abc123' });
+    assert.deepEqual(manifest.build, {
+      buildId: '4242',
+      buildNumber: '20260102.1',
+      repository: 'contoso/weather',
+      commit: 'abc123',
+    });
     assert.equal(manifest.intent.source, 'variable');
     assert.deepEqual(manifest.instructions, { file: 'conventions.md', sha256: sha256('Use Entra ID.') });
     assert.equal(manifest.provenanceHeaders, false);
-    assert.equal(tree.files.get('weather/app.py'), 'print(1)\n', 'byte-for-byte what the model wrote by default');
+    assert.equal(
+      tree.files.get('weather/app.py'),
+      'print(1)\n',
+      'byte-for-byte what the model wrote by default',
+    );
   });
 
   it('records the request core built when the client reports none (offline)', async () => {
     const tree = new MemoryTree();
-    await synthesize(parseSettings({ ...INPUTS, seed: '7' }), ports(new FakeModel(filesReply({ 'a.txt': 'x\n' })), tree));
+    await synthesize(
+      parseSettings({ ...INPUTS, seed: '7' }),
+      ports(new FakeModel(filesReply({ 'a.txt': 'x\n' })), tree),
+    );
     const record = JSON.parse(tree.files.get('.synthesis/prompts/chatcmpl-1.json')!);
-    assert.deepEqual(record.request.messages.map((m: { role: string }) => m.role), ['system', 'user']);
+    assert.deepEqual(
+      record.request.messages.map((m: { role: string }) => m.role),
+      ['system', 'user'],
+    );
     assert.match(record.request.messages[1].content, /name: weather/);
     assert.equal(record.request.response_format.type, 'json_schema');
     assert.equal(record.request.seed, 7);
@@ -216,16 +271,24 @@ describe('provenance', () => {
       ports(new FakeModel(SEED_REPLY), tree, new FakeHost(), { buildId: '4242' }),
     );
     const app = tree.files.get('weather/app.py')!;
-    assert.match(app, /^# Generated by CodeSynthesis 1\.0\.0 in build 4242 from intent sha256:[0-9a-f]{12}\.\n# Prompt: \.synthesis\/prompts\/chatcmpl-1\.json; model gpt-4o \(deployment gpt\)\.\nfrom flask/);
+    assert.match(
+      app,
+      /^# Generated by CodeSynthesis 1\.0\.0 in build 4242 from intent sha256:[0-9a-f]{12}\.\n# Prompt: \.synthesis\/prompts\/chatcmpl-1\.json; model gpt-4o \(deployment gpt\)\.\nfrom flask/,
+    );
     assert.equal(result.manifest.files.find((f) => f.path === 'weather/app.py')!.sha256, sha256(app));
     // Findings point at the line as written: the placeholder moved from line 6 to line 8.
-    assert.deepEqual(result.findings.map((f) => [f.path, f.line]), [['weather/app.py', 8]]);
+    assert.deepEqual(
+      result.findings.map((f) => [f.path, f.line]),
+      [['weather/app.py', 8]],
+    );
   });
 
   it('shows the estimated cost when both prices are set', async () => {
     const host = new FakeHost({ ...INPUTS, promptTokenPrice: '2.5', completionTokenPrice: '10' });
     const tree = new MemoryTree();
-    await run(host, async (_s, h) => ports(new FakeModel(filesReply({ 'a.txt': 'x\n' })), tree, h as FakeHost));
+    await run(host, async (_s, h) =>
+      ports(new FakeModel(filesReply({ 'a.txt': 'x\n' })), tree, h as FakeHost),
+    );
     // 10 prompt tokens at 2.5 and 20 completion tokens at 10 per million: 0.000225.
     assert.match(host.summary ?? '', /\*\*Estimated cost:\*\* 0\.000225 /);
     assert.equal(JSON.parse(tree.files.get(MANIFEST_PATH)!).usage.estimatedCost, 0.000225);

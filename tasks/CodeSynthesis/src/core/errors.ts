@@ -135,7 +135,8 @@ export class FindingsError extends SynthesisError {
   ) {
     const errors = findings.filter((f) => f.severity === 'error');
     // Paths passed checkPaths (no control or invisible characters): JSON quoting shows them as they are.
-    const place = (f: Finding) => `${JSON.stringify(f.path.length > 120 ? f.path.slice(0, 120) + '…' : f.path)}:${f.line}`;
+    const place = (f: Finding) =>
+      `${JSON.stringify(f.path.length > 120 ? f.path.slice(0, 120) + '…' : f.path)}:${f.line}`;
     const shown = errors.slice(0, 20).map((f) => `${place(f)} ${f.ruleId}`);
     if (errors.length > shown.length) shown.push(`... and ${errors.length - shown.length} more`);
     super(

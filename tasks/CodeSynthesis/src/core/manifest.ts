@@ -18,9 +18,7 @@ export interface ManifestFile {
 
 /** Where the intent came from: the `intent` input (inline, or the pipeline variable `intent`) or a file. */
 export type IntentSource =
-  | { kind: 'inline' }
-  | { kind: 'variable'; variable: string }
-  | { kind: 'file'; file: string };
+  { kind: 'inline' } | { kind: 'variable'; variable: string } | { kind: 'file'; file: string };
 
 /** One model call, and where its prompt is stored. */
 export interface ManifestCall {

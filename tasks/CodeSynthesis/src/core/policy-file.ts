@@ -65,7 +65,8 @@ export function parsePolicyFile(text: string, file: string): ScanRule[] {
     }
     for (const pair of item.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
-      if (!RULE_FIELDS.includes(key)) fail(pair.key, `unknown field '${key}' (known: ${RULE_FIELDS.join(', ')})`);
+      if (!RULE_FIELDS.includes(key))
+        fail(pair.key, `unknown field '${key}' (known: ${RULE_FIELDS.join(', ')})`);
     }
     const node = (key: string) => item.get(key, true) as Node | undefined;
     const text = (key: string): string | undefined => {
@@ -84,13 +85,17 @@ export function parsePolicyFile(text: string, file: string): ScanRule[] {
     const id = text('id');
     if (id !== undefined) {
       if (!ID.test(id))
-        fail(node('id'), `id '${id}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+        fail(
+          node('id'),
+          `id '${id}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+        );
       const earlier = ids.get(id.toLowerCase());
       if (earlier !== undefined) fail(node('id'), `id '${id}' is used twice (first on line ${earlier})`);
       else ids.set(id.toLowerCase(), lineOf(node('id')));
     }
     const message = text('message')?.trim();
-    if (message !== undefined && message.length > 500) fail(node('message'), "'message' is longer than 500 characters");
+    if (message !== undefined && message.length > 500)
+      fail(node('message'), "'message' is longer than 500 characters");
 
     let ignoreCase = false;
     const ic = node('ignoreCase');
@@ -117,7 +122,10 @@ export function parsePolicyFile(text: string, file: string): ScanRule[] {
           pattern = undefined;
         }
       } catch (error) {
-        fail(node('pattern'), `pattern '${source}' is not a valid regular expression (${(error as Error).message})`);
+        fail(
+          node('pattern'),
+          `pattern '${source}' is not a valid regular expression (${(error as Error).message})`,
+        );
       }
     }
 
@@ -126,13 +134,16 @@ export function parsePolicyFile(text: string, file: string): ScanRule[] {
     if (filesNode !== undefined) {
       const entries = isSeq(filesNode) ? filesNode.items : [filesNode];
       for (const entry of entries) {
-        if (isScalar(entry) && typeof entry.value === 'string' && entry.value.trim()) globs.push(entry.value.trim());
+        if (isScalar(entry) && typeof entry.value === 'string' && entry.value.trim())
+          globs.push(entry.value.trim());
         else fail(entry, "'files' must be a glob or a list of globs");
       }
     }
     let matchers: ((path: string) => boolean)[] = [];
     try {
-      matchers = globs.map((g) => picomatch(g.replace(/^\.\//, ''), { dot: true, nocase: true, basename: true }));
+      matchers = globs.map((g) =>
+        picomatch(g.replace(/^\.\//, ''), { dot: true, nocase: true, basename: true }),
+      );
     } catch (error) {
       fail(filesNode, `a glob in 'files' is not valid (${(error as Error).message})`);
     }

@@ -18,7 +18,10 @@ const RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)$/i;
  * with nothing left becomes `reply-<sha256 of the reply's content, 12 hex>`.
  */
 export function promptFilePath(reply: Pick<ModelReply, 'id' | 'content'>): string {
-  let name = reply.id.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 100).replace(/^_+|_+$/g, '');
+  let name = reply.id
+    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .slice(0, 100)
+    .replace(/^_+|_+$/g, '');
   if (!name) name = `reply-${sha256(reply.content).slice(0, 12)}`;
   if (RESERVED.test(name)) name = `reply-${name}`;
   return `${PROMPTS_DIR}/${name}.json`;
@@ -51,7 +54,11 @@ export function buildPromptRecord(input: PromptRecordInput): Record<string, unkn
       ],
       response_format: {
         type: 'json_schema',
-        json_schema: { name: request.responseSchema.name, schema: request.responseSchema.schema, strict: true },
+        json_schema: {
+          name: request.responseSchema.name,
+          schema: request.responseSchema.schema,
+          strict: true,
+        },
       },
       ...(request.settings.maxOutputTokens !== undefined
         ? { max_completion_tokens: request.settings.maxOutputTokens }
@@ -94,13 +101,58 @@ const MARKUP: CommentStyle = { open: '<!--', close: '-->' };
 
 const BY_EXTENSION: Record<string, CommentStyle> = {
   ...Object.fromEntries(
-    ['py', 'sh', 'bash', 'rb', 'pl', 'r', 'ps1', 'psm1', 'yaml', 'yml', 'toml', 'tf', 'cfg', 'conf', 'mk'].map((e) => [e, HASH]),
+    [
+      'py',
+      'sh',
+      'bash',
+      'rb',
+      'pl',
+      'r',
+      'ps1',
+      'psm1',
+      'yaml',
+      'yml',
+      'toml',
+      'tf',
+      'cfg',
+      'conf',
+      'mk',
+    ].map((e) => [e, HASH]),
   ),
   ...Object.fromEntries(
-    ['js', 'mjs', 'cjs', 'jsx', 'ts', 'mts', 'cts', 'tsx', 'go', 'java', 'kt', 'kts', 'scala', 'cs', 'fs', 'swift', 'rs', 'c', 'h', 'cc', 'cpp', 'hpp', 'dart', 'scss', 'less', 'proto'].map((e) => [e, SLASHES]),
+    [
+      'js',
+      'mjs',
+      'cjs',
+      'jsx',
+      'ts',
+      'mts',
+      'cts',
+      'tsx',
+      'go',
+      'java',
+      'kt',
+      'kts',
+      'scala',
+      'cs',
+      'fs',
+      'swift',
+      'rs',
+      'c',
+      'h',
+      'cc',
+      'cpp',
+      'hpp',
+      'dart',
+      'scss',
+      'less',
+      'proto',
+    ].map((e) => [e, SLASHES]),
   ),
   css: BLOCK,
-  ...Object.fromEntries(['html', 'htm', 'xml', 'csproj', 'props', 'targets', 'svg', 'md', 'vue'].map((e) => [e, MARKUP])),
+  ...Object.fromEntries(
+    ['html', 'htm', 'xml', 'csproj', 'props', 'targets', 'svg', 'md', 'vue'].map((e) => [e, MARKUP]),
+  ),
 };
 const BY_NAME: Record<string, CommentStyle> = {
   dockerfile: HASH,
@@ -131,7 +183,10 @@ export interface HeaderFacts {
 
 /** Keep a value from the service or the agent to a safe character set inside a comment (no `*\/`, `-->`, line breaks). */
 function clean(value: string): string {
-  return value.replace(/[^\w.:@+/-]+/g, '_').replace(/\*\/|-->|--/g, '_').slice(0, 80);
+  return value
+    .replace(/[^\w.:@+/-]+/g, '_')
+    .replace(/\*\/|-->|--/g, '_')
+    .slice(0, 80);
 }
 
 /** The header's two lines of text, without comment markers. */

@@ -39,7 +39,9 @@ export function buildSarif(input: SarifInput): Record<string, unknown> {
             rules: rules.map(describeRule),
           },
         },
-        ...(input.outputDirectory ? { originalUriBaseIds: { [OUTPUT_ROOT]: { uri: directoryUri(input.outputDirectory) } } } : {}),
+        ...(input.outputDirectory
+          ? { originalUriBaseIds: { [OUTPUT_ROOT]: { uri: directoryUri(input.outputDirectory) } } }
+          : {}),
         columnKind: 'utf16CodeUnits',
         results: report.findings.map((f) => result(f, index.get(f.ruleId))),
         invocations: [{ executionSuccessful: true }],
@@ -91,7 +93,14 @@ export function relativeUri(path: string): string {
 function directoryUri(dir: string): string {
   const slashed = dir.replace(/\\/g, '/').replace(/\/+$/, '');
   const absolute = slashed.startsWith('/') ? slashed : '/' + slashed;
-  return 'file://' + absolute.split('/').map((s, i) => (i === 1 && /^[A-Za-z]:$/.test(s) ? s : encodeURIComponent(s))).join('/') + '/';
+  return (
+    'file://' +
+    absolute
+      .split('/')
+      .map((s, i) => (i === 1 && /^[A-Za-z]:$/.test(s) ? s : encodeURIComponent(s)))
+      .join('/') +
+    '/'
+  );
 }
 
 function capitalise(text: string): string {

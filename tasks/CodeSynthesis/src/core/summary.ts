@@ -75,7 +75,9 @@ export function renderSummary(input: SummaryInput): string {
  * saying the scan found nothing. No matched text appears: findings carry only redacted excerpts.
  */
 export function renderFindings(findings: readonly Finding[], sarifPath?: string): string[] {
-  const sarif = sarifPath ? ` SARIF log: \`${sarifPath.replace(/`/g, "'")}\` (build artifact CodeAnalysisLogs).` : '';
+  const sarif = sarifPath
+    ? ` SARIF log: \`${sarifPath.replace(/`/g, "'")}\` (build artifact CodeAnalysisLogs).`
+    : '';
   if (findings.length === 0) return [`**Scan:** no findings.${sarif}`];
   const shown = findings.slice(0, MAX_FINDING_ROWS);
   return [
@@ -94,7 +96,13 @@ export function renderFindings(findings: readonly Finding[], sarifPath?: string)
 /** The summary of a run the scan stopped (failOnFindings): nothing was written. */
 export function renderBlockedSummary(findings: readonly Finding[], sarifPath?: string): string {
   return (
-    ['## Code synthesis', '', '**Nothing was written:** the scan found errors and failOnFindings is true.', '', ...renderFindings(findings, sarifPath)].join('\n') + '\n'
+    [
+      '## Code synthesis',
+      '',
+      '**Nothing was written:** the scan found errors and failOnFindings is true.',
+      '',
+      ...renderFindings(findings, sarifPath),
+    ].join('\n') + '\n'
   );
 }
 

@@ -18,7 +18,16 @@ import { countFindings, scanFiles, type Finding, type ScanRule, type SecretScann
 import { AZURE_RULES } from './scan-rules/azure';
 import { PLACEHOLDER_RULES } from './scan-rules/placeholders';
 import { policyRules } from './scan-rules/policy';
-import type { BuildInfo, Clock, FileReader, Logger, ModelClient, PathState, PipelineHost, TreeStore } from './ports';
+import type {
+  BuildInfo,
+  Clock,
+  FileReader,
+  Logger,
+  ModelClient,
+  PathState,
+  PipelineHost,
+  TreeStore,
+} from './ports';
 import type { Settings } from './settings';
 
 /** What the use case needs from the world. */
@@ -78,9 +87,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
     ? await ports.files.readText(settings.instructionsFile, INPUTS.instructionsFile)
     : undefined;
   // The policy is checked before the model is asked, so a broken file costs no tokens.
-  const policy = settings.policyFile
-    ? await readPolicy(ports.files, settings.policyFile)
-    : undefined;
+  const policy = settings.policyFile ? await readPolicy(ports.files, settings.policyFile) : undefined;
   const request = buildPrompt(intent, settings, settings.model, instructions);
 
   const model = await ports.connectModel(intent, signal);
@@ -136,7 +143,11 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   );
   if (settings.failOnFindings && counts.error > 0) throw new FindingsError(report.findings, sarifPath);
 
-  const [manifestState, promptState, ...states] = await ports.tree.inspect([MANIFEST_PATH, promptFile, ...files]);
+  const [manifestState, promptState, ...states] = await ports.tree.inspect([
+    MANIFEST_PATH,
+    promptFile,
+    ...files,
+  ]);
   checkOwnFile(MANIFEST_PATH, 'manifest', manifestState);
   checkOwnFile(promptFile, 'prompt record', promptState);
   const plan = planWrite(files, states, settings.conflictPolicy);
@@ -234,8 +245,7 @@ function intentSource(settings: Settings, intentVariable: string | undefined): I
 }
 
 function withoutIntentVariable(build: BuildInfo & { intentVariable?: string }): BuildInfo {
-  const { intentVariable: _, ...rest } = build;
-  return rest;
+  return Object.fromEntries(Object.entries(build).filter(([key]) => key !== 'intentVariable'));
 }
 
 /** Every string in a JSON-shaped value passed through `mask` (masking the serialised text would miss escaped secrets). */

@@ -137,7 +137,9 @@ export async function completeChat(
 
   const send = async (
     structured: boolean,
-  ): Promise<{ data: ChatCompletion; params: ChatCompletionCreateParamsNonStreaming } | { failure: Failure }> => {
+  ): Promise<
+    { data: ChatCompletion; params: ChatCompletionCreateParamsNonStreaming } | { failure: Failure }
+  > => {
     const state: CallState = { attempts: 0, stop: new AbortController() };
     const sendSignal = AbortSignal.any([callSignal, state.stop.signal]);
     try {
@@ -220,7 +222,8 @@ export function toModelReply(data: unknown, ctx: CallContext, logger: Logger): M
     content,
     finishReason,
     usage: { promptTokens: count(usage?.prompt_tokens), completionTokens: count(usage?.completion_tokens) },
-    ...(typeof completion.system_fingerprint === 'string' && /^[\w.:-]{1,100}$/.test(completion.system_fingerprint)
+    ...(typeof completion.system_fingerprint === 'string' &&
+    /^[\w.:-]{1,100}$/.test(completion.system_fingerprint)
       ? { systemFingerprint: completion.system_fingerprint }
       : {}),
   };

@@ -56,7 +56,9 @@ export const AZURE_RULES: readonly ScanRule[] = [
     fix: ROTATE,
     helpUri: HELP,
     pattern: [
-      new RegExp(`${B64_EDGE_BEFORE}(?<secret>[A-Za-z0-9+/]{76}\\+ASt[A-Za-z0-9+/]{5}[AQgw]==)${B64_EDGE_AFTER}`),
+      new RegExp(
+        `${B64_EDGE_BEFORE}(?<secret>[A-Za-z0-9+/]{76}\\+ASt[A-Za-z0-9+/]{5}[AQgw]==)${B64_EDGE_AFTER}`,
+      ),
       new RegExp(`(?:Account|Storage)Key\\s*=\\s*(?<secret>${LEGACY_ACCOUNT_KEY})(?!=)`, 'i'),
       assigned('(?:storage|account)[_-]?(?:account[_-]?)?key', LEGACY_ACCOUNT_KEY),
     ],
@@ -71,9 +73,14 @@ export const AZURE_RULES: readonly ScanRule[] = [
     fix: ROTATE,
     helpUri: HELP,
     pattern: [
-      new RegExp(`${B64_EDGE_BEFORE}(?<secret>[A-Za-z0-9+/]{76}ACDb[A-Za-z0-9+/]{5}[AQgw]==)${B64_EDGE_AFTER}`),
+      new RegExp(
+        `${B64_EDGE_BEFORE}(?<secret>[A-Za-z0-9+/]{76}ACDb[A-Za-z0-9+/]{5}[AQgw]==)${B64_EDGE_AFTER}`,
+      ),
       new RegExp(`AccountKey\\s*=\\s*(?<secret>${LEGACY_ACCOUNT_KEY})(?!=)`, 'i'),
-      new RegExp(`\\.documents\\.azure\\.(?:com|us|cn)\\b.*?(?<![A-Za-z0-9+/])(?<secret>${LEGACY_ACCOUNT_KEY})(?!=)`, 'i'),
+      new RegExp(
+        `\\.documents\\.azure\\.(?:com|us|cn)\\b.*?(?<![A-Za-z0-9+/])(?<secret>${LEGACY_ACCOUNT_KEY})(?!=)`,
+        'i',
+      ),
     ],
     accept: (value, line) =>
       looksRandom(value) && (/ACDb[A-Za-z0-9+/]{5}[AQgw]==$/.test(value) || IS_COSMOS_LINE.test(line)),
@@ -83,7 +90,8 @@ export const AZURE_RULES: readonly ScanRule[] = [
     name: 'AzureSasToken',
     kind: 'secret',
     severity: 'error',
-    description: 'an Azure shared access signature (SEC101/060): a sig= parameter in a storage URL or connection string',
+    description:
+      'an Azure shared access signature (SEC101/060): a sig= parameter in a storage URL or connection string',
     fix: 'Remove the SAS URL from the generated code; create short-lived SAS tokens at run time (user delegation SAS) or read the URL from Key Vault.',
     helpUri: HELP,
     pattern: /[?&;]sig=(?<secret>(?:[A-Za-z0-9+/]|%2[BbFf]){42,126}(?:=|%3[Dd]))/,

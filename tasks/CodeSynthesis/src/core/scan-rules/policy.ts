@@ -68,7 +68,8 @@ export function policyRules(maxFileBytes: number): ScanRule[] {
       description: 'a .env file that sets a value',
       fix: 'Generate .env.example with empty values and document the variables; real values come from the pipeline, Key Vault or Kubernetes secrets.',
       appliesTo: (path) => DOTENV.test(baseName(path)) && !DOTENV_EXAMPLE.test(baseName(path)),
-      pattern: /^[ \t]*(?:export[ \t]+)?[A-Za-z_][\w.-]*[ \t]*=[ \t]*(?<secret>(?!["']{2}[ \t]*$)[^\s#][^\r\n]*)$/m,
+      pattern:
+        /^[ \t]*(?:export[ \t]+)?[A-Za-z_][\w.-]*[ \t]*=[ \t]*(?<secret>(?!["']{2}[ \t]*$)[^\s#][^\r\n]*)$/m,
     }),
   ];
 }
