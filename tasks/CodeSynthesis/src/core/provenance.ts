@@ -4,8 +4,8 @@
  * the manifest points to it; on request (provenanceHeaders) each source file starts with a one- or
  * two-line comment naming the task, the intent's hash, the prompt file, the model and the build.
  */
-import { sha256 } from './manifest';
-import type { FileToWrite, ModelReply, ModelRequest } from './ports';
+import { sha256, type ManifestCall } from './manifest';
+import type { FileToWrite, ModelInfo, ModelReply, ModelRequest } from './ports';
 
 /** Folder of the prompt store, relative to the output directory. */
 export const PROMPTS_DIR = '.synthesis/prompts';
@@ -89,6 +89,61 @@ export function buildPromptRecord(input: PromptRecordInput): Record<string, unkn
     startedAt: input.startedAt.toISOString(),
     durationMs: input.finishedAt.getTime() - input.startedAt.getTime(),
   };
+}
+
+export interface CallInput {
+  request: ModelRequest;
+  reply: ModelReply;
+  model: ModelInfo;
+  /** From promptFilePath(reply). */
+  promptFile: string;
+  startedAt: Date;
+  finishedAt: Date;
+  limits: { maxFiles: number; maxTotalBytes: number };
+  /** The host's masker of registered secrets. */
+  mask(text: string): string;
+}
+
+/**
+ * One model call as the task records it: the prompt record to write (every string masked) and the
+ * manifest's entry pointing to it.
+ */
+export function recordCall(input: CallInput): { record: FileToWrite; call: ManifestCall } {
+  const { reply } = input;
+  const record = maskStrings(
+    buildPromptRecord({
+      request: input.request,
+      reply,
+      provider: input.model.provider,
+      ...(input.model.deployment ? { deployment: input.model.deployment } : {}),
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+      limits: input.limits,
+    }),
+    input.mask,
+  );
+  return {
+    record: { path: input.promptFile, content: JSON.stringify(record, null, 2) + '\n' },
+    call: {
+      replyId: reply.id,
+      promptFile: input.promptFile,
+      model: reply.model,
+      ...(reply.systemFingerprint ? { systemFingerprint: reply.systemFingerprint } : {}),
+      finishReason: reply.finishReason,
+      startedAt: input.startedAt.toISOString(),
+      durationMs: input.finishedAt.getTime() - input.startedAt.getTime(),
+      usage: { ...reply.usage },
+    },
+  };
+}
+
+/** Every string in a JSON-shaped value passed through `mask` (masking the serialised text would miss escaped secrets). */
+function maskStrings<T>(value: T, mask: (text: string) => string): T {
+  if (typeof value === 'string') return mask(value) as T;
+  if (Array.isArray(value)) return value.map((v) => maskStrings(v, mask)) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskStrings(v, mask)])) as T;
+  return value;
 }
 
 /** How a file's language writes a comment, by file name; undefined for JSON and other comment-less formats. */

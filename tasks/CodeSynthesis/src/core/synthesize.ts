@@ -2,22 +2,19 @@
  * The use case, top to bottom: intent -> prompt -> model -> reply -> paths -> (headers) -> scan ->
  * plan -> write (files, prompt record, manifest).
  */
-import { INPUTS, MANIFEST_PATH, TOOL } from './contract';
+import { INPUTS, MANIFEST_PATH } from './contract';
 import { estimateCost } from './cost';
-import { CancelledError, FindingsError, PathError } from './errors';
+import { CancelledError, PathError } from './errors';
 import { parseIntent, type Intent } from './intent';
 import { buildManifest, manifestContent, sha256, type IntentSource, type Manifest } from './manifest';
 import { checkPaths } from './paths';
 import { planWrite } from './plan';
 import { parsePolicyFile } from './policy-file';
 import { buildPrompt, promptText } from './prompt';
-import { addProvenanceHeaders, buildPromptRecord, promptFilePath } from './provenance';
+import { addProvenanceHeaders, promptFilePath, recordCall } from './provenance';
 import { parseReply } from './reply';
-import { buildSarif, sarifContent } from './sarif';
-import { countFindings, scanFiles, type Finding, type ScanRule, type SecretScanner } from './scan';
-import { AZURE_RULES } from './scan-rules/azure';
-import { PLACEHOLDER_RULES } from './scan-rules/placeholders';
-import { policyRules } from './scan-rules/policy';
+import type { Finding, ScanRule, SecretScanner } from './scan';
+import { scanStage } from './scan-stage';
 import type {
   BuildInfo,
   Clock,
@@ -118,30 +115,10 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
       })
     : checked;
 
-  const rules: ScanRule[] = [
-    ...AZURE_RULES,
-    ...PLACEHOLDER_RULES,
-    ...policyRules(settings.maxFileBytes),
-    ...(policy?.rules ?? []),
-  ];
-  const report = await scanFiles(files, { rules, secrets: await ports.secretScanner() });
-  for (const f of report.findings)
-    ports.report.logIssue(settings.failOnFindings ? f.severity : 'warning', f.message, {
-      path: f.path,
-      line: f.line,
-    });
-  const sarifPath = ports.report.publishCodeAnalysisLog(
-    sarifContent(
-      buildSarif({ report, tool: { ...TOOL, version: ports.version }, outputDirectory: ports.tree.root }),
-    ),
-  );
-  const counts = countFindings(report.findings);
-  log.info(
-    `Scanned ${files.length} file(s) with ${report.rules.length} rules: ` +
-      (report.findings.length ? `${counts.error} error(s), ${counts.warning} warning(s)` : 'no findings') +
-      (sarifPath ? `; SARIF log ${sarifPath}.` : '.'),
-  );
-  if (settings.failOnFindings && counts.error > 0) throw new FindingsError(report.findings, sarifPath);
+  const { findings, sarifPath } = await scanStage(files, settings, policy?.rules ?? [], {
+    ...ports,
+    outputDirectory: ports.tree.root,
+  });
 
   const [manifestState, promptState, ...states] = await ports.tree.inspect([
     MANIFEST_PATH,
@@ -151,18 +128,16 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   checkOwnFile(MANIFEST_PATH, 'manifest', manifestState);
   checkOwnFile(promptFile, 'prompt record', promptState);
   const plan = planWrite(files, states, settings.conflictPolicy);
-  const promptRecord = maskStrings(
-    buildPromptRecord({
-      request,
-      reply,
-      provider: model.info.provider,
-      ...(model.info.deployment ? { deployment: model.info.deployment } : {}),
-      startedAt,
-      finishedAt,
-      limits: settings,
-    }),
-    (text) => ports.report.mask(text),
-  );
+  const { record, call } = recordCall({
+    request,
+    reply,
+    model: model.info,
+    promptFile,
+    startedAt,
+    finishedAt,
+    limits: settings,
+    mask: (text) => ports.report.mask(text),
+  });
   const manifest = buildManifest({
     version: ports.version,
     now: ports.clock.now(),
@@ -176,19 +151,8 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
     promptText: promptText(request),
     model: model.info,
     reply,
-    calls: [
-      {
-        replyId: reply.id,
-        promptFile,
-        model: reply.model,
-        ...(reply.systemFingerprint ? { systemFingerprint: reply.systemFingerprint } : {}),
-        finishReason: reply.finishReason,
-        startedAt: startedAt.toISOString(),
-        durationMs: finishedAt.getTime() - startedAt.getTime(),
-        usage: reply.usage,
-      },
-    ],
-    findings: report.findings,
+    calls: [call],
+    findings,
     provenanceHeaders: settings.provenanceHeaders,
     ...(settings.prices ? { estimatedCost: estimateCost(reply.usage, settings.prices) } : {}),
     conflictPolicy: settings.conflictPolicy,
@@ -200,11 +164,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
 
   throwIfAborted(signal);
   await ports.tree.commit(
-    [
-      ...plan.write,
-      { path: promptFile, content: JSON.stringify(promptRecord, null, 2) + '\n' },
-      { path: MANIFEST_PATH, content: manifestContent(manifest) },
-    ],
+    [...plan.write, record, { path: MANIFEST_PATH, content: manifestContent(manifest) }],
     signal,
   );
   for (const f of manifest.files) log.untrusted(`  ${f.action}: ${f.path} (${f.bytes} bytes)`, 'info');
@@ -215,7 +175,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
     manifestPath: joinPath(ports.tree.root, MANIFEST_PATH),
     outputDirectory: ports.tree.root,
     ...(parsed.summary ? { modelSummary: parsed.summary } : {}),
-    findings: report.findings,
+    findings,
     ...(sarifPath ? { sarifPath } : {}),
   };
 }
@@ -246,15 +206,6 @@ function intentSource(settings: Settings, intentVariable: string | undefined): I
 
 function withoutIntentVariable(build: BuildInfo & { intentVariable?: string }): BuildInfo {
   return Object.fromEntries(Object.entries(build).filter(([key]) => key !== 'intentVariable'));
-}
-
-/** Every string in a JSON-shaped value passed through `mask` (masking the serialised text would miss escaped secrets). */
-function maskStrings<T>(value: T, mask: (text: string) => string): T {
-  if (typeof value === 'string') return mask(value) as T;
-  if (Array.isArray(value)) return value.map((v) => maskStrings(v, mask)) as T;
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskStrings(v, mask)])) as T;
-  return value;
 }
 
 function describeModel(model: ModelClient): string {
