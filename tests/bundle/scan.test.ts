@@ -143,7 +143,9 @@ describe('bundle: the scan as the agent runs it', function () {
 
   it('failOnFindings false: writes the files, every finding a warning, SucceededWithIssues', async () => {
     world.openai.enqueue(completion(REPLY));
-    const run = await agent.runTask(remote({ failOnFindings: 'false' }));
+    // A registered secret in the prompt (here the API key, pasted into the intent) is masked in the prompt store.
+    const intent = `service:\n  name: weather\n  language: python\n  framework: flask\n# ${API_KEY}\n`;
+    const run = await agent.runTask(remote({ failOnFindings: 'false', intent }));
     const o = outcome(run);
     assert.equal(o.result, 'SucceededWithIssues', run.stdout);
     assert.equal(fs.readFileSync(path.join(dir.out, 'weather', 'app.py'), 'utf8'), SEED_FLASK_APP);
@@ -162,11 +164,30 @@ describe('bundle: the scan as the agent runs it', function () {
     const promptFile = path.join(dir.out, manifest.calls[0].promptFile);
     const record = fs.readFileSync(promptFile, 'utf8');
     assert.match(record, /"role": "system"/);
+    assert.match(record, /# \*\*\*/);
     assert.ok(!record.includes(API_KEY));
     const printed =
       run.stdout + run.stderr + summary + fs.readFileSync(file, 'utf8') + JSON.stringify(manifest);
     for (const secret of SECRETS)
       assert.ok(!printed.includes(secret.slice(4)), `a secret was printed: ${secret}`);
+  });
+
+  it('in a release (no build artifacts): writes the SARIF log and sets sarifPath, uploads nothing', async () => {
+    const run = await agent.runTask({
+      inputs: {
+        provider: 'offline',
+        intent: fs.readFileSync(path.join(EXAMPLES, 'weather.yaml'), 'utf8'),
+        outputDirectory: dir.out,
+      },
+      variables: { 'Agent.TempDirectory': dir.work, 'System.HostType': 'release' },
+    });
+    const o = outcome(run);
+    assert.equal(o.result, 'Succeeded', run.stdout);
+    assert.deepEqual(
+      agent.vsoCommands(run.stdout).filter((c) => c.command === 'artifact.upload'),
+      [],
+    );
+    assert.equal(sarifErrors(JSON.parse(fs.readFileSync(o.outputs[OUTPUTS.sarifPath]!, 'utf8'))), '');
   });
 
   for (const { language, framework } of SUPPORTED_TEMPLATES) {
