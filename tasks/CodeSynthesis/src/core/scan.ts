@@ -162,11 +162,6 @@ export function countFindings(findings: readonly Finding[]): Record<Severity, nu
   };
 }
 
-/** `path:line` as shown in messages, the path escaped (it came from the model). */
-export function findingPlace(finding: Pick<Finding, 'path' | 'line'>): string {
-  return `${showPath(finding.path)}:${finding.line}`;
-}
-
 /** Offsets at which each line starts; '\r\n', '\n' and a lone '\r' end a line. */
 function lineStartsOf(content: string): number[] {
   const starts = [0];
