@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { agent } from '../support/agent-run';
+import { sarifErrors } from '../support/sarif-schema';
 import { snapshotTree } from '../support/tree-snapshot';
 
 const BIN = path.join(agent.ROOT, 'bin', 'code-synthesis.js');
@@ -62,6 +63,48 @@ describe('CLI', function () {
     assert.equal(r.code, 1);
     assert.match(r.out, /already exist[\s\S]*weather\/app\.py[\s\S]*conflictPolicy/);
     assert.deepEqual(snapshotTree(out), before);
+  });
+
+  it('scans: an organisation rule stops the write, --fail-on-findings false writes with warnings, --sarif writes the log', () => {
+    const out = path.join(work, 'out');
+    const policy = path.join(work, 'policy.yaml');
+    fs.writeFileSync(
+      policy,
+      "rules:\n  - {id: no-flask, message: 'Flask is not approved here', pattern: 'from flask import', files: '*.py'}\n",
+    );
+    const sarif = path.join(work, 'reports', 'scan.sarif');
+    const before = snapshotTree(out);
+    const blocked = cli([
+      '--intent',
+      'examples/weather.yaml',
+      '--out',
+      out,
+      '--policy',
+      policy,
+      '--sarif',
+      sarif,
+    ]);
+    assert.equal(blocked.code, 1, blocked.out);
+    assert.match(blocked.out, /error: weather\/app\.py:\d+: no-flask: Flask is not approved here/);
+    assert.match(blocked.out, /"weather\/app\.py":\d+ no-flask/);
+    assert.deepEqual(snapshotTree(out), before, 'nothing written');
+    const log = JSON.parse(fs.readFileSync(sarif, 'utf8'));
+    assert.equal(sarifErrors(log), '');
+    assert.equal(log.runs[0].results[0].ruleId, 'no-flask');
+
+    const warned = cli([
+      '--intent',
+      'examples/weather.yaml',
+      '--out',
+      out,
+      '--policy',
+      policy,
+      '--fail-on-findings',
+      'false',
+    ]);
+    assert.equal(warned.code, 0, warned.out);
+    assert.match(warned.out, /warning: weather\/app\.py:\d+: no-flask/);
+    assert.ok(fs.existsSync(path.join(out, 'weather', 'app.py')));
   });
 
   it('rejects missing arguments with usage', () => {

@@ -3,8 +3,10 @@
  */
 import type { InputName, OutputName } from '../../tasks/CodeSynthesis/src/core/contract';
 import { CancelledError } from '../../tasks/CodeSynthesis/src/core/errors';
+import type { RuleInfo, SecretMatch, SecretScanner } from '../../tasks/CodeSynthesis/src/core/scan';
 import type {
   FileReader,
+  IssueLocation,
   FileToWrite,
   ModelClient,
   ModelInfo,
@@ -26,6 +28,9 @@ export class FakeHost implements PipelineHost {
   readonly lines: LogLine[] = [];
   readonly outputs: Partial<Record<OutputName, string>> = {};
   readonly secrets: string[] = [];
+  readonly issues: { level: 'error' | 'warning'; message: string; at?: IssueLocation }[] = [];
+  /** The SARIF logs published, in order. */
+  readonly sarif: string[] = [];
   summary?: string;
   result?: { succeeded: boolean; outcome: TaskOutcome; message: string };
   readonly controller = new AbortController();
@@ -55,6 +60,16 @@ export class FakeHost implements PipelineHost {
   publishSummary(markdown: string) {
     this.summary = markdown;
   }
+  logIssue(level: 'error' | 'warning', message: string, at?: IssueLocation) {
+    this.issues.push({ level, message, ...(at ? { at } : {}) });
+  }
+  publishCodeAnalysisLog(content: string) {
+    this.sarif.push(content);
+    return `/agent/_temp/CodeSynthesis-${this.sarif.length}.sarif`;
+  }
+  mask(text: string) {
+    return this.secrets.reduce((t, s) => (s ? t.split(s).join('***') : t), text);
+  }
   proxy() {
     return undefined;
   }
@@ -80,6 +95,7 @@ export class FakeHost implements PipelineHost {
   allText(): string {
     return [
       ...this.lines.map((l) => l.text),
+      ...this.issues.map((i) => i.message),
       this.result?.message ?? '',
       this.summary ?? '',
       JSON.stringify(this.outputs),
@@ -131,6 +147,29 @@ export class FakeModel implements ModelClient {
       usage: { promptTokens: 10, completionTokens: 20 },
       ...this.reply,
     };
+  }
+}
+
+/** A secret scanner with fixed rules that finds each rule's `needle` text, for tests that need no secretlint. */
+export class FakeSecretScanner implements SecretScanner {
+  readonly rules: RuleInfo[];
+  constructor(private readonly needles: Record<string, string> = {}) {
+    this.rules = Object.keys(needles).map((id) => ({
+      id,
+      name: id.replace(/\W/g, ''),
+      kind: 'secret' as const,
+      severity: 'error' as const,
+      description: `a fake secret (${id})`,
+      fix: 'Remove it.',
+    }));
+  }
+  async scan(files: readonly FileToWrite[]): Promise<SecretMatch[]> {
+    return files.flatMap((f) =>
+      Object.entries(this.needles).flatMap(([ruleId, needle]) => {
+        const start = f.content.indexOf(needle);
+        return start < 0 ? [] : [{ path: f.path, ruleId, start, end: start + needle.length }];
+      }),
+    );
   }
 }
 

@@ -84,12 +84,14 @@ describe('integration: Azure OpenAI client (real openai SDK over HTTPS)', () => 
   it('sends the documented request and maps the reply', async () => {
     const c = client();
     const reply = await c.complete(chatRequest(), new AbortController().signal);
-    assert.deepEqual(reply, {
+    const { request: sent, ...mapped } = reply;
+    assert.deepEqual(mapped, {
       id: 'chatcmpl-fake123',
       model: 'gpt-4o',
       content: DEFAULT_CONTENT,
       finishReason: 'stop',
       usage: { promptTokens: 321, completionTokens: 123 },
+      systemFingerprint: 'fp_fake',
     });
     assert.deepEqual(c.info, {
       provider: 'azureOpenAI',
@@ -114,6 +116,8 @@ describe('integration: Azure OpenAI client (real openai SDK over HTTPS)', () => 
     });
     for (const absent of ['max_tokens', 'max_completion_tokens', 'temperature', 'seed', 'stream'])
       assert.ok(!(absent in body), `${absent} must not be sent`);
+    // The prompt store records the body exactly as it went out.
+    assert.deepEqual(sent, body);
     assert.ok(
       logger.at('debug').some((l) => l.includes('(request id req-')),
       'request id at debug',

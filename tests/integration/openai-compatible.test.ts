@@ -113,6 +113,8 @@ describe('integration: OpenAI-compatible client (real openai SDK over HTTPS)', (
     assert.ok('response_format' in legacy.chats[0]!.body);
     assert.ok(!('response_format' in legacy.chats[1]!.body));
     assert.deepEqual(legacy.chats[1]!.body['messages'], legacy.chats[0]!.body['messages']);
+    // The prompt store records the request that was answered: the one without response_format.
+    assert.deepEqual(reply.request, legacy.chats[1]!.body);
     assert.deepEqual(logger.at('info'), [
       `The endpoint 127.0.0.1:${legacyServer.port} does not support response_format json_schema; asking again without it (the reply may then be JSON or fenced code blocks).`,
     ]);

@@ -63,7 +63,7 @@ describe('manifest', () => {
       version: '1.0.0',
       now: new Date('2026-01-01T00:00:00Z'),
       intent,
-      intentSource: 'file',
+      intentSource: { kind: 'file', file: 'intents/weather.yaml' },
       promptText: 'P',
       model: {
         provider: 'azureOpenAI',
@@ -114,6 +114,9 @@ describe('summary', () => {
         prompt: { sha256: '' },
         model: { provider: 'offline', model: 'm', replyId: 'r', finishReason: 'stop' },
         usage: { promptTokens: 1, completionTokens: 2 },
+        calls: [],
+        findings: { error: 0, warning: 0, byRule: {} },
+        provenanceHeaders: false,
         conflictPolicy: 'fail',
         files: [{ path: 'a|b.md', sha256: '', bytes: 3, action: 'created' }],
         skipped: [],

@@ -194,3 +194,40 @@ describe('settings: path inputs and globs', () => {
     });
   }
 });
+
+describe('settings: scan, provenance and cost inputs', () => {
+  it('defaults: no policy file, 1024 KB per file, no headers, no prices', () => {
+    const s = parseSettings(offline);
+    assert.equal(s.policyFile, undefined);
+    assert.equal(s.maxFileBytes, 1024 * 1024);
+    assert.equal(s.provenanceHeaders, false);
+    assert.equal(s.prices, undefined);
+  });
+
+  it('reads them when set', () => {
+    const s = parseSettings({
+      ...offline,
+      policyFile: 'policy.yaml',
+      maxFileSizeKB: '64',
+      provenanceHeaders: 'True',
+      promptTokenPrice: '2.50',
+      completionTokenPrice: '10',
+    });
+    assert.equal(s.policyFile, 'policy.yaml');
+    assert.equal(s.maxFileBytes, 64 * 1024);
+    assert.equal(s.provenanceHeaders, true);
+    assert.deepEqual(s.prices, { prompt: 2.5, completion: 10 });
+  });
+
+  it('rejects bad values, naming the input', () => {
+    rejects({ ...offline, maxFileSizeKB: '0' }, 'maxFileSizeKB', /whole number from 1/);
+    rejects({ ...offline, provenanceHeaders: 'yes' }, 'provenanceHeaders', /not a boolean/);
+    rejects(
+      { ...offline, promptTokenPrice: '-1', completionTokenPrice: '1' },
+      'promptTokenPrice',
+      /number from 0/,
+    );
+    rejects({ ...offline, promptTokenPrice: '1' }, 'completionTokenPrice', /needs both token prices/);
+    rejects({ ...offline, policyFile: '$(Missing)/p.yaml' }, 'policyFile', /no variable 'Missing'/);
+  });
+});

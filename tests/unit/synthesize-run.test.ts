@@ -11,7 +11,15 @@ import type { FileToWrite, ModelClient, PathState } from '../../tasks/CodeSynthe
 import { parseSettings, type RawInputs } from '../../tasks/CodeSynthesis/src/core/settings';
 import { synthesize, type SynthesisPorts } from '../../tasks/CodeSynthesis/src/core/synthesize';
 import { run } from '../../tasks/CodeSynthesis/src/run';
-import { FakeHost, FakeModel, filesReply, MemoryFiles, MemoryTree, WEATHER_CARD } from '../fakes/ports';
+import {
+  FakeHost,
+  FakeModel,
+  FakeSecretScanner,
+  filesReply,
+  MemoryFiles,
+  MemoryTree,
+  WEATHER_CARD,
+} from '../fakes/ports';
 
 const INPUTS: RawInputs = { provider: 'offline', intent: WEATHER_CARD, outputDirectory: '/work/out' };
 
@@ -32,6 +40,8 @@ function ports(
       p.connects++;
       return model;
     },
+    secretScanner: async () => new FakeSecretScanner(),
+    report: host,
   };
   return p;
 }
@@ -49,6 +59,7 @@ describe('synthesize', () => {
     assert.equal(tree.commits, 1);
     assert.deepEqual([...tree.files.keys()].sort(), [
       MANIFEST_PATH,
+      '.synthesis/prompts/chatcmpl-1.json',
       'weather/app.py',
       'weather/requirements.txt',
     ]);
@@ -142,6 +153,7 @@ describe('run', () => {
       [OUTPUTS.language]: 'python',
       [OUTPUTS.promptTokens]: '10',
       [OUTPUTS.completionTokens]: '20',
+      [OUTPUTS.sarifPath]: '/agent/_temp/CodeSynthesis-1.sarif',
     });
     assert.match(host.summary ?? '', /weather\/app\.py/);
   });

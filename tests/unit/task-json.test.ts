@@ -73,6 +73,11 @@ const EXPECTED: Record<string, [string, string | boolean | undefined]> = {
   seed: ['string', undefined],
   instructionsFile: ['filePath', undefined],
   failOnFindings: ['boolean', true],
+  policyFile: ['filePath', undefined],
+  maxFileSizeKB: ['string', '1024'],
+  provenanceHeaders: ['boolean', false],
+  promptTokenPrice: ['string', undefined],
+  completionTokenPrice: ['string', undefined],
   timeoutSeconds: ['string', '300'],
 };
 

@@ -24,6 +24,12 @@ const FLAGS: Record<string, InputName> = {
   'max-output-tokens': INPUTS.maxOutputTokens,
   seed: INPUTS.seed,
   instructions: INPUTS.instructionsFile,
+  policy: INPUTS.policyFile,
+  'fail-on-findings': INPUTS.failOnFindings,
+  'max-file-size-kb': INPUTS.maxFileSizeKB,
+  'provenance-headers': INPUTS.provenanceHeaders,
+  'prompt-token-price': INPUTS.promptTokenPrice,
+  'completion-token-price': INPUTS.completionTokenPrice,
   'timeout-seconds': INPUTS.timeoutSeconds,
 };
 
@@ -44,12 +50,19 @@ Usage: code-synthesis --intent FILE --out DIR [options]
   --max-files N            default 200
   --max-total-size-kb N    default 5120
   --instructions FILE      organisation conventions appended to the system prompt
+  --policy FILE            organisation scan rules (YAML, see the README)
+  --fail-on-findings B     true (default): write nothing when the scan finds errors; false: warn and write
+  --sarif FILE             write the scan's SARIF 2.1.0 log to FILE (none is written without it)
+  --max-file-size-kb N     a file larger than this is a finding (default 1024)
+  --provenance-headers B   true: a provenance comment at the top of each source file (default false)
+  --prompt-token-price P, --completion-token-price P   prices per million tokens, for a cost estimate
   --temperature T, --max-output-tokens N, --seed N, --timeout-seconds N
   --verbose                debug output and output variables
   -h, --help               this text
 
 Exit codes:
-  0  success (also when a cancel arrived once the files were moving into place: that move completes)
+  0  success (also when the scan reported only warnings, or findings with --fail-on-findings false, or
+     when a cancel arrived once the files were moving into place: that move completes)
   1  the run failed or was cancelled; the output directory is unchanged unless the message says otherwise
   2  usage error: an unknown option, or --intent / --out missing`;
 
@@ -64,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
         ...options,
         intent: { type: 'string' },
         denied: { type: 'string', multiple: true },
+        sarif: { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -97,7 +111,11 @@ export async function main(argv: string[]): Promise<number> {
     inputs[INPUTS.authMode] ??= 'apiKey';
     if (process.env.CODE_SYNTHESIS_API_KEY) inputs[INPUTS.apiKey] = process.env.CODE_SYNTHESIS_API_KEY;
   }
-  const host = createCliHost({ inputs, verbose: values.verbose === true });
+  const host = createCliHost({
+    inputs,
+    verbose: values.verbose === true,
+    ...(typeof values.sarif === 'string' ? { sarif: values.sarif } : {}),
+  });
   const apiKey = inputs[INPUTS.apiKey];
   if (apiKey) host.setSecret(apiKey);
   await run(host, compose);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { FsFileReader } from './adapters/fs/file-reader';
 import { FsTreeStore } from './adapters/fs/tree-store';
 import { OfflineModelClient } from './adapters/model/offline-model-client';
-import type { ModelClient, PipelineHost } from './core/ports';
+import type { BuildInfo, ModelClient, PipelineHost } from './core/ports';
 import type { Settings } from './core/settings';
 import type { SynthesisPorts } from './core/synthesize';
 import { VERSION } from './version';
@@ -26,7 +26,31 @@ export async function compose(settings: Settings, host: PipelineHost): Promise<S
     signal: host.signal,
     version: VERSION,
     connectModel: (_intent, signal) => connectModel(settings, host, signal),
+    secretScanner: async () => {
+      const { createSecretlintScanner } = await import('./adapters/scan/secretlint-scanner');
+      return createSecretlintScanner();
+    },
+    report: host,
+    build: buildInfo(host),
   };
+}
+
+/** The build around the run, from the agent's predefined variables (absent outside a pipeline). */
+function buildInfo(host: PipelineHost): BuildInfo & { intentVariable?: string } {
+  const entries: [keyof BuildInfo | 'intentVariable', string][] = [
+    ['buildId', 'Build.BuildId'],
+    ['buildNumber', 'Build.BuildNumber'],
+    ['definitionName', 'Build.DefinitionName'],
+    ['repository', 'Build.Repository.Name'],
+    ['commit', 'Build.SourceVersion'],
+    ['intentVariable', 'intent'],
+  ];
+  return Object.fromEntries(
+    entries.flatMap(([key, variable]) => {
+      const value = host.getVariable(variable);
+      return value ? [[key, value]] : [];
+    }),
+  );
 }
 
 async function connectModel(

@@ -2,10 +2,10 @@
  * The one place that turns the outcome into a task result: typed errors become one clear message.
  */
 import { INPUTS, OUTPUTS, type InputName } from './core/contract';
-import { isSynthesisError, type CancelledError } from './core/errors';
+import { FindingsError, isSynthesisError, type CancelledError } from './core/errors';
 import type { PipelineHost } from './core/ports';
 import { parseSettings, type RawInputs, type Settings } from './core/settings';
-import { renderSummary } from './core/summary';
+import { renderBlockedSummary, renderSummary } from './core/summary';
 import { synthesize, type SynthesisPorts, type SynthesisResult } from './core/synthesize';
 
 export type Composer = (settings: Settings, host: PipelineHost) => Promise<SynthesisPorts>;
@@ -34,15 +34,18 @@ export async function run(host: PipelineHost, compose: Composer): Promise<Synthe
     const late = host.signal.aborted
       ? 'The run was cancelled after the files had started moving into place, so the move was completed: wrote'
       : 'Wrote';
+    const findings = result.findings.length;
     host.setResult(
-      'Succeeded',
+      findings ? 'SucceededWithIssues' : 'Succeeded',
       `${late} ${written} file(s) to ${result.outputDirectory}` +
         (unchanged ? `; ${unchanged} already identical` : '') +
         (skipped ? `; ${skipped} skipped (existing)` : '') +
+        (findings ? `; the scan reported ${findings} finding(s) as warnings (see the issues)` : '') +
         '.',
     );
     return result;
   } catch (err) {
+    if (err instanceof FindingsError) publishBlocked(host, err);
     const cancelled = isSynthesisError(err) && (err as Partial<CancelledError>).cancelled === true;
     host.setResult(cancelled ? 'Cancelled' : 'Failed', describeError(err, host));
     return undefined;
@@ -68,14 +71,29 @@ function publish(host: PipelineHost, result: SynthesisResult): void {
   host.setOutput(OUTPUTS.language, manifest.intent.language ?? '');
   host.setOutput(OUTPUTS.promptTokens, String(manifest.usage.promptTokens));
   host.setOutput(OUTPUTS.completionTokens, String(manifest.usage.completionTokens));
-  const summary = renderSummary({
-    manifest,
-    manifestPath: result.manifestPath,
-    outputDirectory: result.outputDirectory,
-    ...(result.modelSummary ? { modelSummary: result.modelSummary } : {}),
-  });
+  host.setOutput(OUTPUTS.sarifPath, result.sarifPath ?? '');
+  attachSummary(
+    host,
+    renderSummary({
+      manifest,
+      manifestPath: result.manifestPath,
+      outputDirectory: result.outputDirectory,
+      ...(result.modelSummary ? { modelSummary: result.modelSummary } : {}),
+      findings: result.findings,
+      ...(result.sarifPath ? { sarifPath: result.sarifPath } : {}),
+    }),
+  );
+}
+
+/** A run the scan stopped: the SARIF path for later steps, and the findings on the summary page. */
+function publishBlocked(host: PipelineHost, err: FindingsError): void {
+  host.setOutput(OUTPUTS.sarifPath, err.sarifPath ?? '');
+  attachSummary(host, renderBlockedSummary(err.findings, err.sarifPath));
+}
+
+function attachSummary(host: PipelineHost, markdown: string): void {
   try {
-    host.publishSummary(summary);
+    host.publishSummary(markdown);
   } catch (err) {
     host.warn(`Could not attach the summary: ${(err as Error).message}`);
   }

@@ -24,6 +24,11 @@ export const INPUTS = {
   seed: 'seed',
   instructionsFile: 'instructionsFile',
   failOnFindings: 'failOnFindings',
+  policyFile: 'policyFile',
+  maxFileSizeKB: 'maxFileSizeKB',
+  provenanceHeaders: 'provenanceHeaders',
+  promptTokenPrice: 'promptTokenPrice',
+  completionTokenPrice: 'completionTokenPrice',
   timeoutSeconds: 'timeoutSeconds',
 } as const;
 
@@ -38,6 +43,7 @@ export const OUTPUTS = {
   language: 'language',
   promptTokens: 'promptTokens',
   completionTokens: 'completionTokens',
+  sarifPath: 'sarifPath',
 } as const;
 
 export type OutputName = (typeof OUTPUTS)[keyof typeof OUTPUTS];
@@ -52,8 +58,16 @@ export const DEFAULTS = {
   conflictPolicy: 'fail',
   maxFiles: 200,
   maxTotalSizeKB: 5120,
+  maxFileSizeKB: 1024,
   timeoutSeconds: 300,
 } as const;
 
 /** Where the manifest is written, relative to the output directory. */
 export const MANIFEST_PATH = '.synthesis/manifest.json';
+
+/** The tool as the SARIF log names it. */
+export const TOOL = {
+  name: 'CodeSynthesis',
+  /** The project's documentation; change it with vss-extension.json's publisher when publishing. */
+  informationUri: 'https://marketplace.visualstudio.com/items?itemName=your-publisher.code-synthesis',
+} as const;

@@ -3,6 +3,8 @@
  * run.ts is the only place that turns them into a task result.
  */
 
+import type { Finding } from './scan';
+
 /** Marks our errors across bundles: the remote-provider code ships as a second bundle with its own class copies. */
 const BRAND = Symbol.for('code-synthesis.SynthesisError');
 
@@ -134,9 +136,45 @@ export class MergeConflictError extends SynthesisError {
     readonly paths: readonly string[],
   ) {
     super(
-      `${problems.length} file(s) have lines that both a person and the model changed:\n  - ${problems.join('\n  - ')}`,
+      `${problems.length} file(s) have lines that both a person and the model changed:${bulletList(problems)}`,
       'conflictPolicy',
       "Nothing was written. Merge those lines by hand (or undo your edit there) and run again, or set conflictPolicy to 'overwrite' or 'skip'.",
+    );
+  }
+}
+
+/** The organisation's policy file (input policyFile) cannot be used; every problem with its line. */
+export class PolicyFileError extends SynthesisError {
+  constructor(
+    file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      `Policy file '${file}' has ${problems.length} problem(s):${bulletList(problems)}`,
+      'policyFile',
+      'See "Organisation rules" in the README for the format.',
+    );
+  }
+}
+
+/**
+ * The scan found problems of severity error and failOnFindings is true: nothing was written. The
+ * message lists file:line and rule, never the matched text.
+ */
+export class FindingsError extends SynthesisError {
+  constructor(
+    readonly findings: readonly Finding[],
+    /** Where the SARIF log was written, when it was. */
+    readonly sarifPath?: string,
+  ) {
+    const errors = findings.filter((f) => f.severity === 'error');
+    // Paths passed checkPaths (no control or invisible characters): JSON quoting shows them as they are.
+    const place = (f: Finding) =>
+      `${JSON.stringify(f.path.length > 120 ? f.path.slice(0, 120) + '…' : f.path)}:${f.line}`;
+    super(
+      `The generated code has ${errors.length} finding(s) of severity error, so nothing was written:${bulletList(errors.map((f) => `${place(f)} ${f.ruleId}`))}`,
+      'generated files',
+      'Each finding is an issue with its file and line (and in the SARIF log). Make the intent or instructionsFile ask for secrets from the environment and run again, or set failOnFindings to false to write the files with warnings.',
     );
   }
 }

@@ -7,7 +7,8 @@ import { INPUTS, MANIFEST_PATH } from './contract';
 import { InputError } from './errors';
 import type { Intent } from './intent';
 import { showPath } from './paths';
-import type { FileToWrite, ModelInfo, ModelReply, PathState } from './ports';
+import type { BuildInfo, FileToWrite, ModelInfo, ModelReply, PathState, TokenUsage } from './ports';
+import type { Severity } from './scan';
 
 export type FileAction = 'created' | 'overwritten' | 'unchanged';
 
@@ -18,21 +19,46 @@ export interface ManifestFile {
   action: FileAction;
 }
 
+/** Where the intent came from: the `intent` input (inline, or the pipeline variable `intent`) or a file. */
+export type IntentSource =
+  { kind: 'inline' } | { kind: 'variable'; variable: string } | { kind: 'file'; file: string };
+
+/** One model call, and where its prompt is stored. */
+export interface ManifestCall {
+  replyId: string;
+  /** The prompt record, relative to the output directory (.synthesis/prompts/<reply id>.json). */
+  promptFile: string;
+  model: string;
+  systemFingerprint?: string;
+  finishReason: string;
+  startedAt: string;
+  durationMs: number;
+  usage: TokenUsage;
+}
+
 export interface Manifest {
   schemaVersion: 1;
   tool: { name: 'code-synthesis'; version: string };
   generatedAt: string;
+  build?: BuildInfo;
   intent: {
     sha256: string;
     kind: Intent['kind'];
-    source: 'inline' | 'file';
+    source: IntentSource['kind'];
+    file?: string;
+    variable?: string;
     serviceName?: string;
     language?: string;
     framework?: string;
   };
+  instructions?: { file: string; sha256: string };
+  policy?: { file: string; sha256: string; rules: number };
   prompt: { sha256: string };
   model: ModelInfo & { model: string; replyId: string; finishReason: string };
-  usage: { promptTokens: number; completionTokens: number };
+  usage: { promptTokens: number; completionTokens: number; estimatedCost?: number };
+  calls: ManifestCall[];
+  findings: Record<Severity, number> & { byRule: Record<string, number> };
+  provenanceHeaders: boolean;
   conflictPolicy: string;
   files: ManifestFile[];
   skipped: string[];
@@ -48,10 +74,19 @@ export interface ManifestInput {
   version: string;
   now: Date;
   intent: Intent;
-  intentSource: 'inline' | 'file';
+  intentSource: IntentSource;
+  instructions?: { file: string; text: string };
+  policy?: { file: string; text: string; rules: number };
+  build?: BuildInfo;
   promptText: string;
   model: ModelInfo;
   reply: ModelReply;
+  /** The model calls (default none). */
+  calls?: readonly ManifestCall[];
+  /** Rule id and severity of each finding (default none). */
+  findings?: readonly { ruleId: string; severity: Severity }[];
+  provenanceHeaders?: boolean;
+  estimatedCost?: number;
   conflictPolicy: string;
   written: readonly FileToWrite[];
   overwritten: readonly string[];
@@ -76,16 +111,32 @@ export function buildManifest(input: ManifestInput): Manifest {
           : 'created') as FileAction,
     }));
   const card = input.intent.kind === 'card' ? input.intent.card : undefined;
+  const source = input.intentSource;
+  const byRule: Record<string, number> = {};
+  const findings = input.findings ?? [];
+  for (const f of findings) byRule[f.ruleId] = (byRule[f.ruleId] ?? 0) + 1;
+  const build = Object.fromEntries(Object.entries(input.build ?? {}).filter(([, v]) => v)) as BuildInfo;
   return {
     schemaVersion: 1,
     tool: { name: 'code-synthesis', version: input.version },
     generatedAt: input.now.toISOString(),
+    ...(Object.keys(build).length ? { build } : {}),
     intent: {
       sha256: sha256(input.intent.text),
       kind: input.intent.kind,
-      source: input.intentSource,
+      source: source.kind,
+      ...(source.kind === 'file' ? { file: source.file } : {}),
+      ...(source.kind === 'variable' ? { variable: source.variable } : {}),
       ...(card ? { serviceName: card.name, language: card.language, framework: card.framework } : {}),
     },
+    ...(input.instructions
+      ? { instructions: { file: input.instructions.file, sha256: sha256(input.instructions.text) } }
+      : {}),
+    ...(input.policy
+      ? {
+          policy: { file: input.policy.file, sha256: sha256(input.policy.text), rules: input.policy.rules },
+        }
+      : {}),
     prompt: { sha256: sha256(input.promptText) },
     model: {
       ...input.model,
@@ -93,7 +144,17 @@ export function buildManifest(input: ManifestInput): Manifest {
       replyId: input.reply.id,
       finishReason: input.reply.finishReason,
     },
-    usage: { ...input.reply.usage },
+    usage: {
+      ...input.reply.usage,
+      ...(input.estimatedCost !== undefined ? { estimatedCost: input.estimatedCost } : {}),
+    },
+    calls: (input.calls ?? []).map((c) => ({ ...c, usage: { ...c.usage } })),
+    findings: {
+      error: findings.filter((f) => f.severity === 'error').length,
+      warning: findings.filter((f) => f.severity === 'warning').length,
+      byRule,
+    },
+    provenanceHeaders: input.provenanceHeaders ?? false,
     conflictPolicy: input.conflictPolicy,
     files,
     skipped: [...input.skipped].sort(),
@@ -111,11 +172,18 @@ export function manifestContent(manifest: Manifest): string {
  * entry differing only in letter case or Unicode form stands in for either (`.Synthesis/`), which
  * would leave two folders on a case-sensitive disk and one checkout-breaking pair in the repository.
  * These are problems of the output directory, not of the model's paths: the error says what to fix there.
- * @param state what TreeStore.inspect saw at MANIFEST_PATH.
+ * @param state what TreeStore.inspect saw at `path`.
  * @param root the output directory, for the message.
+ * @param path one of the task's own files under .synthesis/ (the manifest by default, or the prompt record).
+ * @param what that file, as the message names it.
  * @throws InputError on 'outputDirectory'.
  */
-export function checkManifestLocation(state: PathState | undefined, root: string): void {
+export function checkManifestLocation(
+  state: PathState | undefined,
+  root: string,
+  path: string = MANIFEST_PATH,
+  what = 'its manifest',
+): void {
   if (!state) return;
   const where = `in '${root}'`;
   const fail = (message: string, hint: string): never => {
@@ -135,22 +203,22 @@ export function checkManifestLocation(state: PathState | undefined, root: string
   if (state.blockedBy !== undefined) {
     const folder = showPath(state.blockedBy);
     fail(
-      `${folder} ${where} is a symlink or a file, not a folder; the task keeps its manifest in that folder.`,
+      `${folder} ${where} is a symlink or a file, not a folder; the task keeps ${what} in that folder.`,
       `Remove or rename ${folder} there (a symlink is never followed)`,
     );
   }
   if (state.kind !== 'absent' && state.kind !== 'file') {
-    const what = { directory: 'a folder', symlink: 'a symlink', other: 'a special file' }[state.kind];
+    const kind = { directory: 'a folder', symlink: 'a symlink', other: 'a special file' }[state.kind];
     fail(
-      `${showPath(MANIFEST_PATH)} ${where} is ${what}, where the task writes its manifest.`,
+      `${showPath(path)} ${where} is ${kind}, where the task writes ${what}.`,
       'Remove or rename it',
     );
   }
   if (state.caseTwin !== undefined) {
     const twin = showPath(state.caseTwin);
-    const meant = showPath(MANIFEST_PATH.split('/').slice(0, state.caseTwin.split('/').length).join('/'));
+    const meant = showPath(path.split('/').slice(0, state.caseTwin.split('/').length).join('/'));
     fail(
-      `${twin} ${where} differs only in letter case or Unicode form from ${meant}, where the task keeps its manifest: writing would create ${meant} beside it.`,
+      `${twin} ${where} differs only in letter case or Unicode form from ${meant}, where the task keeps ${what}: writing would create ${meant} beside it.`,
       `Rename ${twin} to ${meant} or remove it`,
     );
   }

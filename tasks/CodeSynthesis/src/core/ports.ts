@@ -45,8 +45,26 @@ export interface CertSettings {
   skipValidation?: boolean;
 }
 
-/** How the run ended: Cancelled when the agent cancelled it (nothing was written). */
-export type TaskOutcome = 'Succeeded' | 'Failed' | 'Cancelled';
+/**
+ * How the run ended: SucceededWithIssues when the files were written with scan findings; Cancelled
+ * when the agent cancelled it (nothing was written).
+ */
+export type TaskOutcome = 'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'Cancelled';
+
+/** Where an issue points: a path relative to the output directory and a 1-based line. */
+export interface IssueLocation {
+  path: string;
+  line: number;
+}
+
+/** The build around the run, from the agent's variables; every field is absent outside a pipeline. */
+export interface BuildInfo {
+  buildId?: string;
+  buildNumber?: string;
+  definitionName?: string;
+  repository?: string;
+  commit?: string;
+}
 
 /** The pipeline (or CLI) around the task: inputs, variables, secrets, outputs, summary. */
 export interface PipelineHost extends Logger {
@@ -58,6 +76,15 @@ export interface PipelineHost extends Logger {
   setOutput(name: OutputName, value: string): void;
   /** Attach markdown to the run's summary tab. */
   publishSummary(markdown: string): void;
+  /** A task issue (error or warning) pointing at a generated file's line. `message` is safe to print. */
+  logIssue(level: 'error' | 'warning', message: string, at?: IssueLocation): void;
+  /**
+   * Write a SARIF log and publish it where code-analysis tools look for it (the pipeline's
+   * CodeAnalysisLogs artifact). Returns the file's absolute path, or undefined when none was written.
+   */
+  publishCodeAnalysisLog(content: string): string | undefined;
+  /** `text` with every value registered through setSecret replaced by '***'. */
+  mask(text: string): string;
   /** The agent proxy; with a URL, undefined when the bypass list exempts it. */
   proxy(url?: string): ProxySettings | undefined;
   certificates(): CertSettings | undefined;
@@ -104,6 +131,10 @@ export interface ModelReply {
   /** 'stop', 'length', 'content_filter', ... */
   finishReason: string;
   usage: TokenUsage;
+  /** The service's system_fingerprint, when it sent one (id-shaped text only). */
+  systemFingerprint?: string;
+  /** The request body exactly as sent (messages, response_format, parameters), for the prompt store. */
+  request?: Readonly<Record<string, unknown>>;
 }
 
 export type ProviderName = 'azureOpenAI' | 'openAICompatible' | 'offline';

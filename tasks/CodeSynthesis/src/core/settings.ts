@@ -28,6 +28,14 @@ export interface Settings {
   model: ModelSettings;
   instructionsFile?: string;
   failOnFindings: boolean;
+  /** The organisation's rules (policyFile), when set. */
+  policyFile?: string;
+  /** Files larger than this are a finding (maxFileSizeKB * 1024). */
+  maxFileBytes: number;
+  /** Put a provenance comment at the top of each generated source file. */
+  provenanceHeaders: boolean;
+  /** Prices per million tokens, for the cost estimate; set together or not at all. */
+  prices?: { prompt: number; completion: number };
   timeoutSeconds: number;
 }
 
@@ -173,6 +181,19 @@ export function parseSettings(raw: RawInputs): Settings {
   );
 
   const instructionsFile = path(INPUTS.instructionsFile, get(INPUTS.instructionsFile));
+  const policyFile = path(INPUTS.policyFile, get(INPUTS.policyFile));
+  const maxFileBytes =
+    int(INPUTS.maxFileSizeKB, get(INPUTS.maxFileSizeKB), DEFAULTS.maxFileSizeKB, 1, 1024 * 1024) * 1024;
+  const promptPrice = num(INPUTS.promptTokenPrice, get(INPUTS.promptTokenPrice), 0, 1_000_000);
+  const completionPrice = num(INPUTS.completionTokenPrice, get(INPUTS.completionTokenPrice), 0, 1_000_000);
+  if ((promptPrice === undefined) !== (completionPrice === undefined)) {
+    const missing = promptPrice === undefined ? INPUTS.promptTokenPrice : INPUTS.completionTokenPrice;
+    throw new InputError(
+      missing,
+      'the cost estimate needs both token prices.',
+      `Set '${INPUTS.promptTokenPrice}' and '${INPUTS.completionTokenPrice}' (currency per million tokens), or neither.`,
+    );
+  }
   return {
     intent,
     provider,
@@ -188,6 +209,12 @@ export function parseSettings(raw: RawInputs): Settings {
     model,
     ...(instructionsFile ? { instructionsFile } : {}),
     failOnFindings: bool(INPUTS.failOnFindings, get(INPUTS.failOnFindings), true),
+    ...(policyFile ? { policyFile } : {}),
+    maxFileBytes,
+    provenanceHeaders: bool(INPUTS.provenanceHeaders, get(INPUTS.provenanceHeaders), false),
+    ...(promptPrice !== undefined && completionPrice !== undefined
+      ? { prices: { prompt: promptPrice, completion: completionPrice } }
+      : {}),
     timeoutSeconds,
   };
 }
@@ -277,7 +304,7 @@ function num(input: InputName, value: string | undefined, min: number, max: numb
     throw new InputError(
       input,
       `'${value}' is not a number from ${min} to ${max}.`,
-      `Set '${input}' to a number in that range, or leave it empty to use the model's default.`,
+      `Set '${input}' to a number in that range, or leave it empty.`,
     );
   }
   return n;

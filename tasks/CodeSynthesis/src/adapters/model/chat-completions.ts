@@ -139,20 +139,23 @@ export async function completeChat(
   const callSignal = AbortSignal.any([signal, budget]);
   const sdk = await import('openai');
 
-  const send = async (structured: boolean): Promise<{ data: ChatCompletion } | { failure: Failure }> => {
+  const send = async (
+    structured: boolean,
+  ): Promise<
+    { data: ChatCompletion; params: ChatCompletionCreateParamsNonStreaming } | { failure: Failure }
+  > => {
     const state: CallState = { attempts: 0, stop: new AbortController() };
     const sendSignal = AbortSignal.any([callSignal, state.stop.signal]);
     try {
       const client = spec.createClient(sdk, watchResponses(spec, state, deadline));
+      const params = chatParams(request, ctx.deployment, structured);
       const data = await untilAborted(
-        client.chat.completions.create(chatParams(request, ctx.deployment, structured), {
-          signal: sendSignal,
-        }),
+        client.chat.completions.create(params, { signal: sendSignal }),
         sendSignal,
       );
       // The SDK hands back a non-JSON body as a string when its content-type is not JSON.
       if (state.unreadable) return { failure: { kind: 'unreadable', ...state.unreadable } };
-      return { data };
+      return { data, params };
     } catch (err) {
       return { failure: classify(err, sdk, state, signal, budget) };
     }
@@ -166,7 +169,11 @@ export async function completeChat(
     result = await send(false);
   }
   if ('failure' in result) throw describeFailure(result.failure, ctx);
-  return toModelReply(result.data, ctx, logger);
+  // The body as sent goes to the prompt store (.synthesis/prompts/), for provenance.
+  return {
+    ...toModelReply(result.data, ctx, logger),
+    request: result.params as unknown as Record<string, unknown>,
+  };
 }
 
 /**
@@ -221,6 +228,10 @@ export function toModelReply(data: unknown, ctx: CallContext, logger: Logger): M
     content,
     finishReason,
     usage: { promptTokens: count(usage?.prompt_tokens), completionTokens: count(usage?.completion_tokens) },
+    ...(typeof completion.system_fingerprint === 'string' &&
+    /^[\w.:-]{1,100}$/.test(completion.system_fingerprint)
+      ? { systemFingerprint: completion.system_fingerprint }
+      : {}),
   };
 }
 

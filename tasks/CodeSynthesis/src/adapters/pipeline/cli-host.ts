@@ -2,21 +2,24 @@
  * PipelineHost for the local CLI: inputs from flags, outputs and summary to the terminal.
  * It does not import task-lib (whose import has process-wide side effects).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { InputName, OutputName } from '../../core/contract';
 import { CredentialError } from '../../core/errors';
 import type { PipelineHost } from '../../core/ports';
 import { cancelOnSignals } from './cancellation';
+import { maskText, neutraliseCommands } from './commands';
 
-/** Neutralise agent logging commands, in case the CLI itself runs inside a pipeline script step. */
-export function neutraliseCommands(text: string): string {
-  return text.replace(/##(vso)?\[/gi, (m) => m.slice(0, 1) + '\u200b' + m.slice(1));
-}
+// Printed text is neutralised in case the CLI itself runs inside a pipeline script step.
+export { neutraliseCommands };
 
 export interface CliHostOptions {
   inputs: Partial<Record<InputName, string>>;
   out?: (line: string) => void;
   err?: (line: string) => void;
   verbose?: boolean;
+  /** Where to write the SARIF log of the scan (--sarif); none is written without it. */
+  sarif?: string;
 }
 
 export interface CliHost extends PipelineHost {
@@ -27,7 +30,7 @@ export interface CliHost extends PipelineHost {
 
 export function createCliHost(options: CliHostOptions): CliHost {
   const secrets: string[] = [];
-  const mask = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+  const mask = (text: string) => maskText(text, secrets);
   const out = (line: string) => (options.out ?? ((l) => process.stdout.write(l + '\n')))(mask(line));
   const err = (line: string) => (options.err ?? ((l) => process.stderr.write(l + '\n')))(mask(line));
   const outputs: Partial<Record<OutputName, string>> = {};
@@ -59,6 +62,16 @@ export function createCliHost(options: CliHostOptions): CliHost {
       out('');
       out(neutraliseCommands(markdown));
     },
+    logIssue: (level, message, at) =>
+      err(`${level}: ${at ? `${at.path}:${at.line}: ` : ''}${neutraliseCommands(message)}`),
+    publishCodeAnalysisLog(content) {
+      if (!options.sarif) return undefined;
+      const file = path.resolve(options.sarif);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, content, 'utf8');
+      return file;
+    },
+    mask,
     proxy: () => undefined,
     certificates: () => undefined,
     debug: (m) => {
@@ -69,7 +82,7 @@ export function createCliHost(options: CliHostOptions): CliHost {
     untrusted: (m, level = 'info') =>
       level === 'debug' ? host.debug(m) : level === 'warn' ? host.warn(m) : host.info(m),
     setResult: (result, message) => {
-      const ok = result === 'Succeeded';
+      const ok = result === 'Succeeded' || result === 'SucceededWithIssues';
       succeeded = ok;
       (ok ? out : err)((ok ? '' : 'error: ') + neutraliseCommands(message));
     },

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { INPUTS, type InputName, type OutputName } from '../../core/contract';
 import { CredentialError } from '../../core/errors';
 import { cancelOnSignals } from './cancellation';
+import { maskText, neutraliseCommands } from './commands';
 import type {
   TaskOutcome,
   CertSettings,
@@ -43,7 +44,11 @@ const ENDPOINT_DATA_KEYS = [
 const SECRET_INPUTS: ReadonlySet<InputName> = new Set([INPUTS.apiKey]);
 
 /** filePath inputs naming a file that is optional. */
-const OPTIONAL_FILE_INPUTS: ReadonlySet<InputName> = new Set([INPUTS.intentFile, INPUTS.instructionsFile]);
+const OPTIONAL_FILE_INPUTS: ReadonlySet<InputName> = new Set([
+  INPUTS.intentFile,
+  INPUTS.instructionsFile,
+  INPUTS.policyFile,
+]);
 
 /**
  * The agent turns an empty filePath input into the repository root (as task-lib's filePathSupplied
@@ -90,13 +95,28 @@ const PEM_ARMOR = /^-----(BEGIN|END) [A-Z0-9 ]+-----$/;
 function maskSecret(value: string): void {
   if (!/[\r\n]/.test(value)) {
     tl.setSecret(value);
+    masked.add(value);
     return;
   }
   for (const line of value.split(/\r\n|\r|\n/)) {
     const text = line.trim();
-    if (text.length >= 8 && !PEM_ARMOR.test(text)) tl.setSecret(text);
+    if (text.length >= 8 && !PEM_ARMOR.test(text)) {
+      tl.setSecret(text);
+      masked.add(text);
+    }
   }
 }
+
+/** Every value registered with the agent as a secret in this process, for PipelineHost.mask. */
+const masked = new Set<string>();
+
+/** The agent's temporary folder (cleaned after each job). */
+function tempDirectory(): string {
+  return tl.getVariable('Agent.TempDirectory') || process.env.RUNNER_TEMP || os.tmpdir();
+}
+
+/** The artifact Azure DevOps' SARIF SAST Scans Tab and Microsoft Security DevOps read SARIF logs from. */
+const CODE_ANALYSIS_ARTIFACT = 'CodeAnalysisLogs';
 
 function readSecret(name: string, read: () => string | undefined): string | undefined {
   const value = quietly(read);
@@ -149,12 +169,38 @@ export function createTaskLibHost(): PipelineHost {
     setSecret: (value: string) => maskSecret(value),
     setOutput: (name: OutputName, value: string) => tl.setVariable(name, value, false, true),
     publishSummary(markdown: string) {
-      const dir = tl.getVariable('Agent.TempDirectory') || process.env.RUNNER_TEMP || os.tmpdir();
-      const file = path.join(dir, `code-synthesis-summary-${process.pid}.md`);
+      const file = path.join(tempDirectory(), `code-synthesis-summary-${process.pid}.md`);
       fs.writeFileSync(file, markdown, 'utf8');
       // uploadSummary would title the tab with the file name; an attachment of the summary type names it.
       tl.addAttachment('Distributedtask.Core.Summary', 'Code synthesis', file);
     },
+    logIssue(level, message, at) {
+      tl.logIssue(
+        level === 'error' ? tl.IssueType.Error : tl.IssueType.Warning,
+        neutraliseCommands(message),
+        at ? neutraliseCommands(at.path) : undefined,
+        at?.line,
+      );
+    },
+    publishCodeAnalysisLog(content: string): string | undefined {
+      // The job id keeps logs of parallel jobs apart in the one artifact; the pid, of two steps in a job.
+      const job = (tl.getVariable('System.JobId') ?? '').replace(/[^A-Za-z0-9]/g, '').slice(0, 8);
+      const file = path.join(tempDirectory(), `CodeSynthesis-${job ? job + '-' : ''}${process.pid}.sarif`);
+      try {
+        fs.writeFileSync(file, content, 'utf8');
+      } catch (err) {
+        tl.warning(`Could not write the SARIF log ${file}: ${(err as Error).message}`);
+        return undefined;
+      }
+      // Release pipelines have no build artifacts: the file is written and sarifPath set, not uploaded.
+      const hostType = (tl.getVariable('System.HostType') || 'build').toLowerCase();
+      if (hostType === 'build') {
+        // A single file lands at the root of the artifact, where the Scans tab looks (sariftools.scans #25).
+        tl.uploadArtifact(CODE_ANALYSIS_ARTIFACT, file, CODE_ANALYSIS_ARTIFACT);
+      } else tl.debug(`System.HostType is '${hostType}': the SARIF log is not uploaded as an artifact.`);
+      return file;
+    },
+    mask: (text: string) => maskText(text, masked),
     proxy(url?: string): ProxySettings | undefined {
       const config = quietly(() => tl.getHttpProxyConfiguration(url));
       if (!config?.proxyUrl) return undefined;

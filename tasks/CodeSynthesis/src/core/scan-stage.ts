@@ -1,0 +1,66 @@
+/**
+ * The scan stage of the use case: every file the reply would write, scanned with every rule set; each
+ * finding reported as a task issue; the SARIF log published; the write stopped when failOnFindings is
+ * true and a finding is an error.
+ */
+import { TOOL } from './contract';
+import { FindingsError } from './errors';
+import type { Logger, PipelineHost, FileToWrite } from './ports';
+import { buildSarif, sarifContent } from './sarif';
+import { countFindings, scanFiles, type Finding, type ScanRule, type SecretScanner } from './scan';
+import { AZURE_RULES } from './scan-rules/azure';
+import { PLACEHOLDER_RULES } from './scan-rules/placeholders';
+import { policyRules } from './scan-rules/policy';
+import type { Settings } from './settings';
+
+export interface ScanStagePorts {
+  log: Logger;
+  report: Pick<PipelineHost, 'logIssue' | 'publishCodeAnalysisLog'>;
+  secretScanner(): Promise<SecretScanner>;
+  version: string;
+  /** The output directory, for the SARIF log's base URI. */
+  outputDirectory: string;
+}
+
+/**
+ * Scan the files with the built-in rules, the secret scanner and the organisation's rules.
+ * @returns the findings (to write with the files) and the SARIF log's path, when one was written.
+ * @throws FindingsError when failOnFindings is true and a finding has severity error; the issues and
+ *   the SARIF log are out by then.
+ */
+export async function scanStage(
+  files: readonly FileToWrite[],
+  settings: Pick<Settings, 'failOnFindings' | 'maxFileBytes'>,
+  organisationRules: readonly ScanRule[],
+  ports: ScanStagePorts,
+): Promise<{ findings: Finding[]; sarifPath?: string }> {
+  const rules = [
+    ...AZURE_RULES,
+    ...PLACEHOLDER_RULES,
+    ...policyRules(settings.maxFileBytes),
+    ...organisationRules,
+  ];
+  const report = await scanFiles(files, { rules, secrets: await ports.secretScanner() });
+  for (const f of report.findings)
+    ports.report.logIssue(settings.failOnFindings ? f.severity : 'warning', f.message, {
+      path: f.path,
+      line: f.line,
+    });
+  const sarifPath = ports.report.publishCodeAnalysisLog(
+    sarifContent(
+      buildSarif({
+        report,
+        tool: { ...TOOL, version: ports.version },
+        outputDirectory: ports.outputDirectory,
+      }),
+    ),
+  );
+  const counts = countFindings(report.findings);
+  ports.log.info(
+    `Scanned ${files.length} file(s) with ${report.rules.length} rules: ` +
+      (report.findings.length ? `${counts.error} error(s), ${counts.warning} warning(s)` : 'no findings') +
+      (sarifPath ? `; SARIF log ${sarifPath}.` : '.'),
+  );
+  if (settings.failOnFindings && counts.error > 0) throw new FindingsError(report.findings, sarifPath);
+  return { findings: report.findings, ...(sarifPath ? { sarifPath } : {}) };
+}

@@ -1,0 +1,188 @@
+/**
+ * Scan: every file the reply would write is checked in memory, after the path checks and before the
+ * write, by four rule sets: secrets (secretlint's recommended preset, behind the SecretScanner port,
+ * and our Azure pack in scan-rules/azure.ts), placeholder credentials (scan-rules/placeholders.ts),
+ * policy (scan-rules/policy.ts) and the organisation's own rules (policy-file.ts).
+ *
+ * A finding never carries the text it matched: only its place, its rule and a redacted excerpt (the
+ * first characters, JSON-escaped, and the length), so it can be printed, published and stored.
+ */
+import { showPath } from './paths';
+import type { FileToWrite } from './ports';
+
+export type Severity = 'error' | 'warning';
+
+/** Which rule set a rule belongs to: secrets and placeholders are credentials; policy and organisation rules are conventions. */
+export type RuleKind = 'secret' | 'placeholder' | 'policy' | 'organisation';
+
+/** What the SARIF log and the summary say about a rule. */
+export interface RuleInfo {
+  /** Stable id, e.g. 'azure/storage-account-key', 'secretlint/github', or an organisation rule's own id. */
+  id: string;
+  /** PascalCase name (SARIF reportingDescriptor.name). */
+  name: string;
+  kind: RuleKind;
+  severity: Severity;
+  /** One sentence: what the rule finds. */
+  description: string;
+  /** One sentence: what to do about a finding. */
+  fix: string;
+  helpUri?: string;
+}
+
+/** A place in a file's text that a rule matched: UTF-16 offsets into the content. */
+export interface RuleMatch {
+  start: number;
+  end: number;
+  /** Shown instead of the redacted excerpt when the match is not a piece of text (e.g. a file's size). */
+  note?: string;
+}
+
+/** A rule run in core: pure, synchronous, over one file at a time. */
+export interface ScanRule extends RuleInfo {
+  /** Whether the rule looks at this file at all (default: every file). */
+  appliesTo?(path: string): boolean;
+  find(content: string, path: string): RuleMatch[];
+}
+
+/** A secret found by the SecretScanner port, with offsets into the file's content. */
+export interface SecretMatch extends RuleMatch {
+  path: string;
+  ruleId: string;
+}
+
+/**
+ * Secret detection by a maintained rule set (secretlint), behind a port so that core stays pure and
+ * the library loads only when a scan runs.
+ */
+export interface SecretScanner {
+  /** The rules the scanner runs, for the SARIF log. */
+  readonly rules: readonly RuleInfo[];
+  /** Every secret in the files. Never rejects for content: a file it cannot read is skipped. */
+  scan(files: readonly FileToWrite[]): Promise<SecretMatch[]>;
+}
+
+/** One finding: where, which rule, what to do. Holds no matched text, only a redacted excerpt. */
+export interface Finding {
+  ruleId: string;
+  kind: RuleKind;
+  severity: Severity;
+  /** Path relative to the output directory, '/'-separated, as checked by paths.ts. */
+  path: string;
+  /** 1-based line and column (UTF-16 code units) of the match's start. */
+  line: number;
+  column: number;
+  /** Redacted excerpt: the first characters (at most 4, fewer for short values), JSON-escaped, and the length; or the rule's note. */
+  excerpt: string;
+  /** Rule id, what was found and what to do: safe to print. */
+  message: string;
+}
+
+export interface ScanReport {
+  findings: Finding[];
+  /** Every rule that ran, in a stable order (for SARIF's tool.driver.rules). */
+  rules: RuleInfo[];
+  files: number;
+}
+
+export interface ScanOptions {
+  rules: readonly ScanRule[];
+  secrets?: SecretScanner;
+}
+
+/**
+ * Scan the files with the core rules and the secret scanner.
+ * @returns the findings sorted by path, line, column and rule id; duplicates (same rule, same place) once.
+ * @throws Error when a secret scanner reports a rule id it did not list (a bug, not a finding).
+ */
+export async function scanFiles(files: readonly FileToWrite[], options: ScanOptions): Promise<ScanReport> {
+  const byId = new Map<string, RuleInfo>();
+  for (const rule of [...options.rules, ...(options.secrets?.rules ?? [])]) byId.set(rule.id, rule);
+  const contents = new Map(files.map((f) => [f.path, f.content]));
+  const raw: { rule: RuleInfo; path: string; match: RuleMatch }[] = [];
+
+  for (const file of files) {
+    for (const rule of options.rules) {
+      if (rule.appliesTo && !rule.appliesTo(file.path)) continue;
+      for (const match of rule.find(file.content, file.path)) raw.push({ rule, path: file.path, match });
+    }
+  }
+  for (const match of (await options.secrets?.scan(files)) ?? []) {
+    const rule = byId.get(match.ruleId);
+    if (!rule) throw new Error(`The secret scanner reported rule '${match.ruleId}', which it does not list.`);
+    if (contents.has(match.path)) raw.push({ rule, path: match.path, match });
+  }
+
+  const lineStarts = new Map<string, number[]>();
+  const seen = new Set<string>();
+  const findings: Finding[] = [];
+  for (const { rule, path, match } of raw) {
+    const content = contents.get(path)!;
+    let starts = lineStarts.get(path);
+    if (!starts) lineStarts.set(path, (starts = lineStartsOf(content)));
+    const { line, column } = position(starts, match.start);
+    const key = `${rule.id}\u0000${path}\u0000${match.start}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const excerpt = match.note ?? redact(content.slice(match.start, Math.max(match.start, match.end)));
+    findings.push({
+      ruleId: rule.id,
+      kind: rule.kind,
+      severity: rule.severity,
+      path,
+      line,
+      column,
+      excerpt,
+      message: [`${rule.id}: ${rule.description}: ${excerpt}.`, rule.fix].filter(Boolean).join(' '),
+    });
+  }
+  findings.sort(
+    (a, b) =>
+      compare(a.path, b.path) || a.line - b.line || a.column - b.column || compare(a.ruleId, b.ruleId),
+  );
+  return { findings, rules: [...byId.values()], files: files.length };
+}
+
+/**
+ * A matched text as it may be shown: its first characters (4 when it is 16 or longer, 2 when 8 or
+ * longer, none below), JSON-escaped, and its length. `"AKIA"… (20 characters)`.
+ */
+export function redact(text: string): string {
+  const length = [...text].length;
+  const shown = length >= 16 ? 4 : length >= 8 ? 2 : 0;
+  const prefix = [...text].slice(0, shown).join('');
+  return `${shown ? showPath(prefix) + '…' : '…'} (${length} character${length === 1 ? '' : 's'})`;
+}
+
+/** Findings by severity. */
+export function countFindings(findings: readonly Finding[]): Record<Severity, number> {
+  return {
+    error: findings.filter((f) => f.severity === 'error').length,
+    warning: findings.filter((f) => f.severity === 'warning').length,
+  };
+}
+
+/** Offsets at which each line starts; '\r\n', '\n' and a lone '\r' end a line. */
+function lineStartsOf(content: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < content.length; i++) {
+    const c = content.charCodeAt(i);
+    if (c === 10 || (c === 13 && content.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+  }
+  return starts;
+}
+
+function position(starts: readonly number[], offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo]! + 1 };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
