@@ -17,8 +17,9 @@ const TEXT = /\.(ts|mts|cts|js|mjs|cjs|json|sh)$|^run$/;
 const OUTSIDE_TEXT: readonly RegExp[] = [
   /\.\.[\\/]+shared\b/,
   /['"]shared['"]\s*,\s*['"]schemas['"]/,
-  // A machine's own folders (in-memory fakes use made-up roots such as '/work/out', which are fine).
-  /['"`](\/work\/(shared|\.library|main)|\/home|\/root|\/Users|[A-Za-z]:\\\\Users)\//,
+  // The folders beside this checkout on our own machines (in-memory fakes use made-up agent paths such
+  // as '/home/vsts/work/1/s' or '/work/out', which are fine).
+  /['"`]\/work\/(shared|\.library)\b/,
 ];
 
 /** `path.join(base, 'a', '..')` / `path.resolve(...)` with a known base and literal segments only. */

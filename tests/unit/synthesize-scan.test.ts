@@ -72,7 +72,7 @@ describe('scan stage: failOnFindings true (default)', () => {
     assert.equal(tree.files.size, 0);
     assert.match(
       err.message,
-      /1 finding\(s\) of severity error, so nothing was written:\n {2}- "weather\/app\.py":6 placeholder\/credential$/,
+      /1 finding\(s\) of severity error, so nothing was written:\n {2}- "weather\/app\.py":6 placeholder\/credential\.$/,
     );
     assert.match(err.hint, /failOnFindings to false/);
     assert.deepEqual(
