@@ -50,7 +50,6 @@ export interface CliHostOptions {
 
 export interface CliHost extends PipelineHost {
   readonly outputs: Partial<Record<OutputName, string>>;
-  readonly succeeded: boolean | undefined;
   /** EXIT_CODES for the result set; `failed` until a result is set. */
   readonly exitCode: number;
   summary?: string;
@@ -76,6 +75,7 @@ export function reportUsageError(
   return EXIT_CODES.usage;
 }
 
+/** The host for one CLI run. Its `exitCode` is what the process should exit with once run() returns. */
 export function createCliHost(options: CliHostOptions): CliHost {
   const secrets: string[] = [];
   const mask = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
@@ -87,9 +87,6 @@ export function createCliHost(options: CliHostOptions): CliHost {
   let outcome: TaskOutcome | undefined;
   const host: CliHost = {
     outputs,
-    get succeeded() {
-      return outcome === undefined ? undefined : outcome === 'Succeeded';
-    },
     get exitCode() {
       return outcome === undefined ? EXIT_CODES.failed : EXIT_BY_OUTCOME[outcome];
     },
