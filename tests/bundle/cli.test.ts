@@ -2,8 +2,10 @@
  * The local CLI (bin/code-synthesis.js over dist/cli.js), black box.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { agent } from '../support/agent-run';
@@ -18,7 +20,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
     env: { ...process.env, ...env },
     encoding: 'utf8',
   });
-  return { code: r.status, out: r.stdout + r.stderr };
+  return { code: r.status, out: r.stdout + r.stderr, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('CLI', function () {
@@ -31,10 +33,94 @@ describe('CLI', function () {
     const r = cli(['--help']);
     assert.equal(r.code, 0);
     assert.match(r.out, /Usage: code-synthesis --intent FILE --out DIR/);
-    // Every exit code the CLI uses is listed: 0, 1 and 2 (usage errors).
+    // Every exit code the CLI uses is listed: 0, 1, 2 (usage errors) and 3 (cancelled).
     assert.match(r.out, /^ {2}0 +success/m);
-    assert.match(r.out, /^ {2}1 +the run failed or was cancelled/m);
+    assert.match(r.out, /^ {2}1 +the run failed/m);
     assert.match(r.out, /^ {2}2 +usage error/m);
+    assert.match(r.out, /^ {2}3 +cancelled/m);
+    assert.match(r.out, /^ {2}--json /m);
+    assert.match(r.out, /^ {2}CODE_SYNTHESIS_API_KEY /m);
+  });
+
+  it('prints its version', () => {
+    const r = cli(['--version']);
+    assert.equal(r.code, 0);
+    const { version } = JSON.parse(fs.readFileSync(path.join(agent.ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    assert.equal(r.stdout, `${version}\n`);
+  });
+
+  it('with --json, prints one JSON report on stdout and the log on stderr', () => {
+    const out = path.join(work, 'out');
+    const r = cli(['--intent', 'examples/weather.yaml', '--out', out, '--json']);
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.stdout.split('\n').filter(Boolean).length, 1, r.stdout);
+    const report = JSON.parse(r.stdout) as {
+      result: string;
+      exitCode: number;
+      outputs: Record<string, string>;
+    };
+    assert.equal(report.result, 'Succeeded');
+    assert.equal(report.exitCode, 0);
+    assert.equal(report.outputs.serviceName, 'weather');
+    assert.equal(report.outputs.manifestPath, path.join(out, '.synthesis', 'manifest.json'));
+    const manifest = JSON.parse(fs.readFileSync(report.outputs.manifestPath!, 'utf8')) as {
+      files: unknown[];
+    };
+    assert.equal(report.outputs.filesWritten, String(manifest.files.length));
+    assert.match(r.stderr, /created: weather\/app\.py/);
+  });
+
+  it('with --json, a usage error is a UsageError report and exit code 2', () => {
+    for (const args of [
+      ['--intent', 'examples/weather.yaml', '--json'],
+      ['--json', '--no-such-flag'],
+    ]) {
+      const r = cli(args);
+      assert.equal(r.code, 2, r.out);
+      const report = JSON.parse(r.stdout) as { result: string; exitCode: number };
+      assert.deepEqual([report.result, report.exitCode], ['UsageError', 2]);
+      assert.match(r.stderr, /^Usage: code-synthesis/m);
+    }
+  });
+
+  it('exits 3 when cancelled (SIGINT) during the model call, and writes nothing', async () => {
+    const key = 'sk-cancel-secret-0123456789';
+    const sockets = new Set<Socket>();
+    let onRequest: () => void = () => {};
+    const server = http.createServer(() => onRequest()); // never answers
+    server.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const out = path.join(work, 'out');
+      const { port } = server.address() as AddressInfo;
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          ...['--intent', 'examples/weather.yaml', '--out', out, '--json'],
+          ...['--provider', 'openAICompatible', '--endpoint', `http://127.0.0.1:${port}/v1`],
+          ...['--deployment', 'm', '--timeout-seconds', '60', '--verbose'],
+        ],
+        { cwd: agent.ROOT, env: { ...process.env, CODE_SYNTHESIS_API_KEY: key } },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      onRequest = () => child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      assert.equal(code, 3, stdout + stderr);
+      assert.match(stderr, /Received SIGINT: cancelling/);
+      const report = JSON.parse(stdout) as { result: string; exitCode: number };
+      assert.deepEqual([report.result, report.exitCode], ['Cancelled', 3]);
+      assert.ok(!fs.existsSync(out), 'nothing was written');
+      assert.ok(!(stdout + stderr).includes(key), 'the key is never printed, in --json mode either');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('exits 2 on an unknown option, as the help says', () => {

@@ -3,10 +3,11 @@
  *   code-synthesis --intent examples/weather.yaml --out ./generated
  */
 import { parseArgs } from 'node:util';
-import { createCliHost } from './adapters/pipeline/cli-host';
+import { createCliHost, reportUsageError } from './adapters/pipeline/cli-host';
 import { compose } from './compose';
 import { INPUTS, type InputName } from './core/contract';
 import { run } from './run';
+import { VERSION } from './version';
 
 const FLAGS: Record<string, InputName> = {
   'intent-file': INPUTS.intentFile,
@@ -57,14 +58,21 @@ Usage: code-synthesis --intent FILE --out DIR [options]
   --provenance-headers B   true: a provenance comment at the top of each source file (default false)
   --prompt-token-price P, --completion-token-price P   prices per million tokens, for a cost estimate
   --temperature T, --max-output-tokens N, --seed N, --timeout-seconds N
+  --json                   print one JSON object on stdout when the run ends (result, exitCode, message,
+                           outputs); every other line goes to stderr
   --verbose                debug output and output variables
+  --version                the version
   -h, --help               this text
+
+Environment:
+  CODE_SYNTHESIS_API_KEY   the API key for --provider azureOpenAI or openAICompatible; never printed
 
 Exit codes:
   0  success (also when the scan reported only warnings, or findings with --fail-on-findings false, or
      when a cancel arrived once the files were moving into place: that move completes)
-  1  the run failed or was cancelled; the output directory is unchanged unless the message says otherwise
-  2  usage error: an unknown option, or --intent / --out missing`;
+  1  the run failed; the output directory is unchanged unless the message says otherwise
+  2  usage error: an unknown option, or --intent / --out missing
+  3  cancelled (SIGINT or SIGTERM) before the files started moving into place; nothing was written`;
 
 /** Parse argv and run. Returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -78,18 +86,20 @@ export async function main(argv: string[]): Promise<number> {
         intent: { type: 'string' },
         denied: { type: 'string', multiple: true },
         sarif: { type: 'string' },
+        json: { type: 'boolean' },
         verbose: { type: 'boolean' },
+        version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     });
   } catch (err) {
-    process.stderr.write(`error: ${(err as Error).message}\n\n${HELP}\n`);
-    return 2;
+    return reportUsageError((err as Error).message, HELP, { json: argv.includes('--json') });
   }
   const { values } = parsed;
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
+  const json = values.json === true;
+  if (values.help || values.version) {
+    process.stdout.write((values.help ? HELP : VERSION) + '\n');
     return 0;
   }
   const inputs: Partial<Record<InputName, string>> = { [INPUTS.provider]: 'offline' };
@@ -99,12 +109,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (typeof values.intent === 'string') inputs[INPUTS.intentFile] = values.intent;
   if (!inputs[INPUTS.intentFile] && !inputs[INPUTS.intent]) {
-    process.stderr.write(`error: --intent FILE or --intent-text TEXT is required.\n\n${HELP}\n`);
-    return 2;
+    return reportUsageError('--intent FILE or --intent-text TEXT is required.', HELP, { json });
   }
   if (!inputs[INPUTS.outputDirectory]) {
-    process.stderr.write(`error: --out DIR is required.\n\n${HELP}\n`);
-    return 2;
+    return reportUsageError('--out DIR is required.', HELP, { json });
   }
   if (values.denied) inputs[INPUTS.deniedPaths] = values.denied.join('\n');
   if (inputs[INPUTS.provider] !== 'offline') {
@@ -114,12 +122,13 @@ export async function main(argv: string[]): Promise<number> {
   const host = createCliHost({
     inputs,
     verbose: values.verbose === true,
+    json,
     ...(typeof values.sarif === 'string' ? { sarif: values.sarif } : {}),
   });
   const apiKey = inputs[INPUTS.apiKey];
   if (apiKey) host.setSecret(apiKey);
   await run(host, compose);
-  return host.succeeded ? 0 : 1;
+  return host.exitCode;
 }
 
 if (require.main === module) {
