@@ -68,8 +68,7 @@ Environment:
   CODE_SYNTHESIS_API_KEY   the API key for --provider azureOpenAI or openAICompatible; never printed
 
 Exit codes:
-  0  success (also when the scan reported only warnings, or findings with --fail-on-findings false, or
-     when a cancel arrived once the files were moving into place: that move completes)
+  0  success (with scan warnings too; or a cancel once the files were moving into place: that move completes)
   1  the run failed; the output directory is unchanged unless the message says otherwise
   2  usage error: an unknown option, or --intent / --out missing
   3  cancelled (SIGINT or SIGTERM) before the files started moving into place; nothing was written`;
