@@ -209,10 +209,7 @@ export function checkManifestLocation(
   }
   if (state.kind !== 'absent' && state.kind !== 'file') {
     const kind = { directory: 'a folder', symlink: 'a symlink', other: 'a special file' }[state.kind];
-    fail(
-      `${showPath(path)} ${where} is ${kind}, where the task writes ${what}.`,
-      'Remove or rename it',
-    );
+    fail(`${showPath(path)} ${where} is ${kind}, where the task writes ${what}.`, 'Remove or rename it');
   }
   if (state.caseTwin !== undefined) {
     const twin = showPath(state.caseTwin);

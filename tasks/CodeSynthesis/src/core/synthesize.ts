@@ -22,16 +22,7 @@ import { addProvenanceHeaders, promptFilePath, recordCall } from './provenance';
 import { parseReply } from './reply';
 import type { Finding, ScanRule, SecretScanner } from './scan';
 import { scanStage } from './scan-stage';
-import type {
-  BuildInfo,
-  Clock,
-  FileReader,
-  Logger,
-  ModelClient,
-  PathState,
-  PipelineHost,
-  TreeStore,
-} from './ports';
+import type { BuildInfo, Clock, FileReader, Logger, ModelClient, PipelineHost, TreeStore } from './ports';
 import type { Settings } from './settings';
 
 /** What the use case needs from the world. */
