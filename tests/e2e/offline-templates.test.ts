@@ -3,6 +3,10 @@
  * hostile text) is rendered to a temp dir, then the node/express services are installed from the npm
  * registry and run their own `npm test`, and the python/flask services are byte-compiled (and run
  * their pytest suite when Flask and pytest happen to be importable; PyPI is not reachable here).
+ * The go/net-http services pass gofmt, go vet and their own go test with Go 1.22 or later (skipped,
+ * saying why, without one; CODE_SYNTHESIS_REQUIRE_GO=1, set by .ci/run, makes that a failure). The
+ * csharp/aspnetcore services run `dotnet test` only where a .NET SDK is on PATH (none is installable
+ * here); everywhere, their C# is parsed and their projects, references and Dockerfile checked on disk.
  * Set CODE_SYNTHESIS_SKIP_NETWORK_E2E=1 to skip the parts that need the npm registry.
  */
 import assert from 'node:assert/strict';
@@ -10,8 +14,10 @@ import { execFile, type ExecFileException } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
 import { parseIntent, type ServiceCard } from '../../tasks/CodeSynthesis/src/core/intent';
 import { renderService } from '../../tasks/CodeSynthesis/src/core/templates';
+import { parseCSharp } from '../support/csharp';
 import { endpoint } from '../support/endpoint';
 
 const EXAMPLES = path.resolve(__dirname, '../../../examples');
@@ -35,7 +41,16 @@ function run(command: string, args: readonly string[], cwd: string, timeout = 15
         cwd,
         timeout,
         maxBuffer: 16 * 1024 * 1024,
-        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', npm_config_update_notifier: 'false' },
+        env: {
+          ...process.env,
+          PYTHONDONTWRITEBYTECODE: '1',
+          npm_config_update_notifier: 'false',
+          // Go: this toolchain only, and no module proxy: the generated services need no download.
+          GOTOOLCHAIN: 'local',
+          GOPROXY: 'off',
+          GOFLAGS: '-mod=mod',
+          DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+        },
       },
       (error: ExecFileException | null, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -110,6 +125,35 @@ function writeTree(root: string, card: ServiceCard): string {
   return path.join(root, card.name);
 }
 
+/**
+ * A Go toolchain of 1.22 or later (ServeMux patterns): CODE_SYNTHESIS_GO, else `go` on PATH, else the
+ * newest of Debian's /usr/lib/go-1.N/bin/go (the golang-1.N-go packages do not put it on PATH).
+ * Undefined, with the reason, when there is none.
+ */
+async function findGo(cwd: string): Promise<{ go?: string; reason: string }> {
+  const lib = fs.existsSync('/usr/lib')
+    ? fs
+        .readdirSync('/usr/lib')
+        .filter((d) => /^go-1\.\d+$/.test(d))
+        .sort((a, b) => Number(b.slice(5)) - Number(a.slice(5)))
+        .map((d) => `/usr/lib/${d}/bin/go`)
+    : [];
+  const candidates = [process.env['CODE_SYNTHESIS_GO'], 'go', ...lib].filter((c): c is string => !!c);
+  const seen: string[] = [];
+  for (const go of candidates) {
+    const { code, stdout } = await run(go, ['version'], cwd, 20_000);
+    const version = /go1\.(\d+)/.exec(stdout);
+    if (code !== 0 || !version) continue;
+    if (Number(version[1]) >= 22) return { go, reason: '' };
+    seen.push(`${go} is go1.${version[1]}`);
+  }
+  return {
+    reason: seen.length
+      ? `no Go 1.22 or later (${seen.join(', ')}); on Debian bookworm: apt-get install -t bookworm-backports golang-1.23-go`
+      : 'no Go toolchain (go on PATH, /usr/lib/go-1.N/bin/go or CODE_SYNTHESIS_GO); see .ci/run',
+  };
+}
+
 function pyFiles(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith('.py'));
 }
@@ -118,12 +162,16 @@ describe('offline templates end to end: generated services build and pass their 
   this.timeout(180_000);
   let root = '';
   let python: { present: boolean; flask: boolean } = { present: false, flask: false };
+  let go: { go?: string; reason: string } = { reason: 'not looked for yet' };
+  let dotnet = false;
 
   before(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-offline-e2e-'));
     const present = (await run('python3', ['--version'], root, 10_000)).code === 0;
     const flask = present && (await run('python3', ['-c', 'import flask, pytest'], root, 20_000)).code === 0;
     python = { present, flask };
+    go = await findGo(root);
+    dotnet = (await run('dotnet', ['--version'], root, 20_000)).code === 0;
   });
 
   after(() => {
@@ -267,6 +315,145 @@ describe('offline templates end to end: generated services build and pass their 
           for (const name of calls.tests)
             assert.match(output, new RegExp(`^\\s*(?:ok \\d+ - |✔ )${escapeRegExp(name)}`, 'm'), name);
         }
+      });
+    });
+  }
+  const goCases: Case[] = [
+    [
+      'examples/orders-go.yaml',
+      () => cardFile('orders-go.yaml'),
+      {
+        url: '/orders/42',
+        tests: [
+          'Test_get_orders_id',
+          'Test_get_orders_id_refuses_a_value_its_type_does_not_match',
+          'Test_get_orders_id_items_item',
+          'Test_get_files_rest',
+          'TestSecretsHaveNoDefault',
+        ],
+      },
+    ],
+    [
+      'a card with endpoint /weather/{city}',
+      () => styleCard('go', 'net-http', '/weather/{city}'),
+      { url: '/weather/london', tests: ['Test_get_weather_city'] },
+    ],
+    [
+      'a card with endpoint /orders/<int:id> (language golang, framework net/http)',
+      () => styleCard('golang', 'net/http', '/orders/<int:id>'),
+      {
+        url: '/orders/42',
+        tests: ['Test_get_orders_id', 'Test_get_orders_id_refuses_a_value_its_type_does_not_match'],
+      },
+    ],
+    ['a card with awkward paths and hostile text', () => edgeCard('go', 'net-http', [])],
+  ];
+  for (const [label, makeCard, calls] of goCases) {
+    describe(`go/net-http: ${label}`, () => {
+      let dir = '';
+      let card: ServiceCard;
+      before(function () {
+        if (!go.go) {
+          if (process.env['CODE_SYNTHESIS_REQUIRE_GO'] === '1')
+            throw new Error(`CODE_SYNTHESIS_REQUIRE_GO=1 but ${go.reason}`);
+          console.log(`      skipped: ${go.reason}`);
+          this.skip();
+        }
+        card = makeCard();
+        dir = writeTree(fs.mkdtempSync(path.join(root, 'go-')), card);
+      });
+
+      it('is gofmt-clean and passes go vet', async () => {
+        const gofmt = path.join(path.dirname(go.go!), 'gofmt');
+        const { stdout } = await succeeds(fs.existsSync(gofmt) ? gofmt : 'gofmt', ['-l', '.'], dir);
+        assert.equal(stdout, '', 'files gofmt would change');
+        await succeeds(go.go!, ['vet', './...'], dir);
+      });
+
+      it('passes its own go test, without any download', async () => {
+        const { output } = await succeeds(go.go!, ['test', '-count=1', '-v', './...'], dir);
+        assert.match(output, /^ok\s/m);
+        assert.doesNotMatch(output, /^--- FAIL/m);
+        const passed = [...output.matchAll(/^--- PASS: (\w+)/gm)].map((m) => m[1]);
+        const endpoints = new Set(
+          card.endpoints.map((e) => `${e.method} ${e.path}`).filter((k) => k !== 'GET /healthz'),
+        ).size;
+        assert.ok(passed.length >= endpoints + 2, `one test per endpoint plus health and config:\n${output}`);
+        if (calls) {
+          const tests = fs.readFileSync(path.join(dir, 'main_test.go'), 'utf8');
+          assert.ok(
+            tests.includes(`call(t, "GET", ${JSON.stringify(calls.url)}, `),
+            `the tests request ${calls.url}`,
+          );
+          for (const name of calls.tests) assert.ok(passed.includes(name), `${name} passed:\n${output}`);
+        }
+      });
+    });
+  }
+
+  const csharpCases: Case[] = [
+    ['examples/orders-dotnet.yaml', () => cardFile('orders-dotnet.yaml')],
+    [
+      'a card with endpoint /orders/<int:id> (language c#)',
+      () => styleCard('c#', 'aspnetcore', '/orders/<int:id>'),
+    ],
+    ['a card with awkward paths and hostile text', () => edgeCard('csharp', 'aspnetcore', ['Serilog@4.2.0'])],
+  ];
+  for (const [label, makeCard] of csharpCases) {
+    describe(`csharp/aspnetcore: ${label}`, () => {
+      let dir = '';
+      let card: ServiceCard;
+      before(() => {
+        card = makeCard();
+        dir = writeTree(fs.mkdtempSync(path.join(root, 'cs-')), card);
+      });
+
+      it('without the .NET SDK: every .cs parses, the projects and the Dockerfile fit together on disk', async () => {
+        const files = fs
+          .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+          .map((p) => p.split(path.sep).join('/'));
+        const sources = files.filter((p) => p.endsWith('.cs'));
+        assert.equal(sources.length, 4, files.join(', '));
+        let routes = 0;
+        for (const source of sources) {
+          const parsed = await parseCSharp(fs.readFileSync(path.join(dir, source), 'utf8'));
+          assert.deepEqual(parsed.errors, [], source);
+          routes += parsed.routes.length;
+        }
+        const endpoints = new Set(
+          card.endpoints.map((e) => `${e.method} ${e.path}`).filter((k) => k !== 'GET /healthz'),
+        ).size;
+        assert.equal(routes, endpoints + 1, 'one Map call per endpoint, plus /healthz');
+        const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' });
+        const [service, tests] = ['src/', 'tests/'].map((prefix) =>
+          files.find((p) => p.startsWith(prefix) && p.endsWith('.csproj'))!,
+        );
+        assert.ok(service && tests, files.join(', '));
+        const reference = [xml.parse(fs.readFileSync(path.join(dir, tests), 'utf8')).Project.ItemGroup]
+          .flat()
+          .map((g: { ProjectReference?: { Include: string } }) => g.ProjectReference?.Include)
+          .find(Boolean)!;
+        assert.ok(
+          fs.existsSync(path.resolve(dir, path.dirname(tests), reference)) &&
+            path.relative(dir, path.resolve(dir, path.dirname(tests), reference)) === path.normalize(service),
+          `${tests} references ${service}`,
+        );
+        const docker = fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8');
+        for (const [, from] of docker.matchAll(/^COPY (?!--from)(\S+) /gm))
+          assert.ok(fs.existsSync(path.join(dir, from!)), `the Dockerfile copies ${from}, which exists`);
+        assert.ok(docker.includes(`ENTRYPOINT ["dotnet", "${path.basename(service, '.csproj')}.dll"]`));
+      });
+
+      it('passes its own dotnet test (only where a .NET SDK is installed)', async function () {
+        if (!dotnet) {
+          console.log(
+            '      skipped: no dotnet on PATH (the .NET SDK is in neither Debian nor the npm registry); checked above without it',
+          );
+          this.skip();
+        }
+        const tests = fs.readdirSync(path.join(dir, 'tests'))[0]!;
+        const { output } = await succeeds('dotnet', ['test', path.join('tests', tests)], dir);
+        assert.match(output, /Passed!/);
       });
     });
   }

@@ -70,7 +70,7 @@ describe('offline templates', () => {
     it('lists the supported pairs', () => {
       assert.deepEqual(
         SUPPORTED_TEMPLATES.map((t) => `${t.language}/${t.framework}`),
-        ['python/flask', 'node/express', 'typescript/express'],
+        ['python/flask', 'node/express', 'typescript/express', 'go/net-http', 'csharp/aspnetcore'],
       );
     });
 
@@ -79,7 +79,7 @@ describe('offline templates', () => {
         () => renderService(card({ language: 'go', framework: 'gin' })),
         (e: unknown) =>
           e instanceof IntentError &&
-          /language 'go' with framework 'gin' has no offline template; supported: python\/flask, node\/express, typescript\/express/.test(
+          /language 'go' with framework 'gin' has no offline template; supported: python\/flask, node\/express, typescript\/express, go\/net-http, csharp\/aspnetcore\./.test(
             e.message,
           ) &&
           /azureOpenAI or openAICompatible/.test(e.describe()),
@@ -91,6 +91,34 @@ describe('offline templates', () => {
       const typescript = renderService(card({ language: 'typescript', framework: 'express' }));
       assert.deepEqual(node, typescript);
       assert.ok(node.some((f) => f.path === 'svc/src/app.ts'));
+    });
+
+    it("accepts the other names of Go's and .NET's language and framework", () => {
+      const go = renderService(card({ language: 'go', framework: 'net-http' }));
+      for (const [language, framework] of [
+        ['golang', 'net-http'],
+        ['go', 'nethttp'],
+        ['go', 'net/http'],
+      ])
+        assert.deepEqual(renderService(card({ language, framework })), go, `${language}/${framework}`);
+      const dotnet = renderService(card({ language: 'csharp', framework: 'aspnetcore' }));
+      for (const [language, framework] of [
+        ['c#', 'aspnetcore'],
+        ['dotnet', 'asp.net core'],
+        ['csharp', 'asp.net-core'],
+        ['csharp', 'aspnet-core'],
+      ])
+        assert.deepEqual(renderService(card({ language, framework })), dotnet, `${language}/${framework}`);
+      assert.throws(() => renderService(card({ language: 'go', framework: 'aspnetcore' })), IntentError);
+    });
+
+    it('the README names every supported pair and its other names', () => {
+      const readme = fs.readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
+      for (const t of SUPPORTED_TEMPLATES) {
+        assert.ok(readme.includes(`\`${t.language}/${t.framework}\``), `${t.language}/${t.framework}`);
+        for (const alias of [...(t.aliases?.language ?? []), ...(t.aliases?.framework ?? [])])
+          assert.ok(readme.includes(`\`${alias}\``), alias);
+      }
     });
 
     it('refuses a hand-built card whose name would escape its folder', () => {
@@ -153,6 +181,38 @@ describe('offline templates', () => {
         'src/app.ts',
         'src/server.ts',
         'test/app.test.ts',
+        'Dockerfile',
+        '.dockerignore',
+        'k8s/deployment.yaml',
+        'README.md',
+      ],
+    ],
+    [
+      'go/net-http',
+      'orders-go.yaml',
+      [
+        'go.mod',
+        'main.go',
+        'config.go',
+        'handlers.go',
+        'main_test.go',
+        'Dockerfile',
+        '.dockerignore',
+        'k8s/deployment.yaml',
+        'README.md',
+      ],
+    ],
+    [
+      'csharp/aspnetcore',
+      'orders-dotnet.yaml',
+      [
+        'src/Orders/Orders.csproj',
+        'src/Orders/Program.cs',
+        'src/Orders/Endpoints.cs',
+        'src/Orders/ServiceConfig.cs',
+        'src/Orders/appsettings.json',
+        'tests/Orders.Tests/Orders.Tests.csproj',
+        'tests/Orders.Tests/ServiceTests.cs',
         'Dockerfile',
         '.dockerignore',
         'k8s/deployment.yaml',

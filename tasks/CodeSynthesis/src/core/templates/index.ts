@@ -6,6 +6,8 @@ import { bulletList, IntentError } from '../errors';
 import type { ServiceCard } from '../intent';
 import type { FileToWrite } from '../ports';
 import { parseRoute, type RouteSegment } from '../route';
+import { renderCsharpAspNetCore } from './csharp-aspnetcore';
+import { renderGoNetHttp } from './go-net-http';
 import { renderNodeExpress } from './node-express';
 import { renderPythonFlask } from './python-flask';
 
@@ -13,19 +15,37 @@ import { renderPythonFlask } from './python-flask';
 export interface TemplateChoice {
   readonly language: string;
   readonly framework: string;
+  /** Other names a card may give the language and the framework (lower case). */
+  readonly aliases?: { readonly language?: readonly string[]; readonly framework?: readonly string[] };
 }
 
 const TEMPLATES: readonly (TemplateChoice & { render(card: ServiceCard): FileToWrite[] })[] = [
   { language: 'python', framework: 'flask', render: renderPythonFlask },
   { language: 'node', framework: 'express', render: renderNodeExpress },
   { language: 'typescript', framework: 'express', render: renderNodeExpress },
+  {
+    language: 'go',
+    framework: 'net-http',
+    aliases: { language: ['golang'], framework: ['nethttp', 'net/http'] },
+    render: renderGoNetHttp,
+  },
+  {
+    language: 'csharp',
+    framework: 'aspnetcore',
+    aliases: { language: ['c#', 'dotnet'], framework: ['asp.net core', 'asp.net-core', 'aspnet-core'] },
+    render: renderCsharpAspNetCore,
+  },
 ];
 
-/** The (language, framework) pairs with an offline template; node and typescript both get TypeScript. */
-export const SUPPORTED_TEMPLATES: readonly TemplateChoice[] = TEMPLATES.map(({ language, framework }) => ({
-  language,
-  framework,
-}));
+/**
+ * The (language, framework) pairs with an offline template, with the other names each accepts; node
+ * and typescript both get TypeScript. The one list the README and the error message name.
+ */
+export const SUPPORTED_TEMPLATES: readonly TemplateChoice[] = TEMPLATES.map(
+  ({ language, framework, aliases }) => ({ language, framework, ...(aliases ? { aliases } : {}) }),
+);
+
+const names = (canonical: string, aliases: readonly string[] | undefined) => [canonical, ...(aliases ?? [])];
 
 /**
  * Render the service a card describes, every path relative, '/'-separated and under `card.name/`.
@@ -37,7 +57,11 @@ export function renderService(card: ServiceCard): FileToWrite[] {
   checkCard(card);
   const language = card.language.toLowerCase();
   const framework = card.framework.toLowerCase();
-  const template = TEMPLATES.find((t) => t.language === language && t.framework === framework);
+  const template = TEMPLATES.find(
+    (t) =>
+      names(t.language, t.aliases?.language).includes(language) &&
+      names(t.framework, t.aliases?.framework).includes(framework),
+  );
   if (!template) {
     const supported = SUPPORTED_TEMPLATES.map((t) => `${t.language}/${t.framework}`).join(', ');
     throw new IntentError(

@@ -1,0 +1,591 @@
+/**
+ * The go/net-http template: a service on the standard library alone (Go 1.22+ ServeMux patterns, see
+ * go-routes.ts), tests with net/http/httptest, go.mod, Dockerfile (static binary on distroless,
+ * non-root), Kubernetes manifest and README, all under `<card.name>/`. No third-party module, so
+ * `go test` needs no network and no go.sum. The output is gofmt-clean.
+ */
+import { bulletList, IntentError } from '../errors';
+import type { ServiceCard } from '../intent';
+import type { FileToWrite } from '../ports';
+import {
+  endpointsOf,
+  envOf,
+  HEALTH_PATH,
+  kubernetesManifest,
+  mismatchedUrl,
+  quote,
+  readmeParts,
+  resourceName,
+  sampleRequest,
+  type RenderedEndpoint,
+} from './common';
+import { goRegistrations, type GoCapture, type GoRegistration } from './go-routes';
+
+/** The `go` line of go.mod: the first release with method and wildcard patterns in ServeMux. */
+export const GO_VERSION = '1.22';
+const BUILD_IMAGE = 'golang:1.25-alpine';
+const RUN_IMAGE = 'gcr.io/distroless/static-debian12:nonroot';
+/** The `nonroot` user of the distroless images. */
+const UID = 65532;
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Render a Go net/http service.
+ * @throws IntentError when the card lists dependencies (the template uses the standard library only),
+ *   or when endpoints cannot be ServeMux patterns (an unclean path, two patterns that conflict).
+ */
+export function renderGoNetHttp(card: ServiceCard): FileToWrite[] {
+  const endpoints = endpointsOf(card);
+  const { registrations, problems } = goRegistrations(endpoints);
+  if (card.dependencies.length)
+    problems.unshift(
+      `the template uses Go's standard library only, and a module dependency needs go.sum entries it cannot write offline: remove ${card.dependencies.map((d) => `'${d}'`).join(', ')}`,
+    );
+  if (problems.length)
+    throw new IntentError(
+      `the service card does not fit go/net-http:${bulletList(problems)}`,
+      'Change the endpoints or dependencies named above (add modules with `go get` after generating), or use provider azureOpenAI or openAICompatible.',
+    );
+  const dir = card.name;
+  return [
+    { path: `${dir}/go.mod`, content: `module ${card.name}\n\ngo ${GO_VERSION}\n` },
+    { path: `${dir}/main.go`, content: mainGo(card) },
+    { path: `${dir}/config.go`, content: configGo(card) },
+    { path: `${dir}/handlers.go`, content: handlersGo(card, registrations) },
+    { path: `${dir}/main_test.go`, content: testGo(card, endpoints) },
+    { path: `${dir}/Dockerfile`, content: dockerfile(card) },
+    {
+      path: `${dir}/.dockerignore`,
+      content: ['.dockerignore', 'Dockerfile', 'README.md', 'k8s/', '*_test.go', ''].join('\n'),
+    },
+    { path: `${dir}/k8s/deployment.yaml`, content: kubernetesManifest(card, { uid: UID }) },
+    { path: `${dir}/README.md`, content: readme(card) },
+  ];
+}
+
+/** A Go interpreted string literal: Go reads `\"`, `\\`, `\n`, `\uXXXX` and `\UXXXXXXXX` as Python does. */
+const go = (value: string) => quote(value, 'py');
+
+function mainGo(card: ServiceCard): string {
+  return [
+    `// Command ${card.name} is an HTTP service generated from a service card; see README.md.`,
+    `// Configuration comes from the environment.`,
+    `package main`,
+    ``,
+    `import (`,
+    `\t"context"`,
+    `\t"errors"`,
+    `\t"log"`,
+    `\t"net/http"`,
+    `\t"os"`,
+    `\t"os/signal"`,
+    `\t"strconv"`,
+    `\t"strings"`,
+    `\t"syscall"`,
+    `\t"time"`,
+    `)`,
+    ``,
+    `func main() {`,
+    `\tconfig, err := LoadConfig(os.LookupEnv)`,
+    `\tif err != nil {`,
+    `\t\tlog.Fatal(err)`,
+    `\t}`,
+    `\tif missing := config.MissingSecrets(); len(missing) > 0 {`,
+    `\t\tlog.Printf("secret environment variable(s) not set: %s", strings.Join(missing, ", "))`,
+    `\t}`,
+    `\tserver := &http.Server{`,
+    `\t\tAddr:              ":" + strconv.Itoa(config.Port),`,
+    `\t\tHandler:           NewHandler(config),`,
+    `\t\tReadHeaderTimeout: 10 * time.Second,`,
+    `\t}`,
+    ``,
+    `\t// Stop on SIGTERM (Kubernetes) or Ctrl+C, letting requests in flight finish.`,
+    `\tctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)`,
+    `\tdefer stop()`,
+    `\tstopped := make(chan struct{})`,
+    `\tgo func() {`,
+    `\t\tdefer close(stopped)`,
+    `\t\t<-ctx.Done()`,
+    `\t\tshutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)`,
+    `\t\tdefer cancel()`,
+    `\t\tif err := server.Shutdown(shutdown); err != nil {`,
+    `\t\t\tlog.Printf("shutdown: %v", err)`,
+    `\t\t}`,
+    `\t}()`,
+    ``,
+    `\tlog.Printf("%s listening on port %d", ServiceName, config.Port)`,
+    `\tif err := server.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {`,
+    `\t\tlog.Fatal(err)`,
+    `\t}`,
+    `\t<-stopped`,
+    `}`,
+    ``,
+  ].join('\n');
+}
+
+function configGo(card: ServiceCard): string {
+  const env = envOf(card);
+  const settings = env.filter((e) => !e.secret).map((e) => `\t{${go(e.name)}, ${go(e.default ?? '')}},`);
+  const secrets = env.filter((e) => e.secret).map((e) => `\t${go(e.name)},`);
+  const list = (open: string, items: string[]) =>
+    items.length ? [`${open}{`, ...items, `}`] : [`${open}{}`];
+  return [
+    `package main`,
+    ``,
+    `import (`,
+    `\t"fmt"`,
+    `\t"strconv"`,
+    `)`,
+    ``,
+    `// DefaultPort is the port the service listens on when PORT is not set.`,
+    `const DefaultPort = ${card.port}`,
+    ``,
+    `// settingDefaults lists the settings read from the environment, with their defaults.`,
+    ...list(`var settingDefaults = []struct{ Name, Default string }`, settings),
+    ``,
+    `// secretNames lists the secrets, read from the environment only: they never have a default.`,
+    ...list(`var secretNames = []string`, secrets),
+    ``,
+    `// Config is the service configuration, read once from environment variables.`,
+    `type Config struct {`,
+    `\t// Port is the port the service listens on.`,
+    `\tPort int`,
+    `\t// Settings holds each setting: its value in the environment, else its default.`,
+    `\tSettings map[string]string`,
+    `\t// Secrets holds each secret as the environment has it ("" when it is not set).`,
+    `\tSecrets map[string]string`,
+    `}`,
+    ``,
+    `// LoadConfig reads the configuration through lookup (os.LookupEnv, or a map in tests).`,
+    `func LoadConfig(lookup func(string) (string, bool)) (Config, error) {`,
+    `\tconfig := Config{Port: DefaultPort, Settings: map[string]string{}, Secrets: map[string]string{}}`,
+    `\tif value, ok := lookup("PORT"); ok && value != "" {`,
+    `\t\tport, err := strconv.Atoi(value)`,
+    `\t\tif err != nil || port < 0 || port > 65535 {`,
+    `\t\t\treturn Config{}, fmt.Errorf("PORT must be a whole number from 0 to 65535 (got %q)", value)`,
+    `\t\t}`,
+    `\t\tconfig.Port = port`,
+    `\t}`,
+    `\tfor _, setting := range settingDefaults {`,
+    `\t\tconfig.Settings[setting.Name] = setting.Default`,
+    `\t\tif value, ok := lookup(setting.Name); ok {`,
+    `\t\t\tconfig.Settings[setting.Name] = value`,
+    `\t\t}`,
+    `\t}`,
+    `\tfor _, name := range secretNames {`,
+    `\t\tconfig.Secrets[name], _ = lookup(name)`,
+    `\t}`,
+    `\treturn config, nil`,
+    `}`,
+    ``,
+    `// MissingSecrets names the secrets that are not set (never their values).`,
+    `func (c Config) MissingSecrets() []string {`,
+    `\tmissing := []string{}`,
+    `\tfor _, name := range secretNames {`,
+    `\t\tif c.Secrets[name] == "" {`,
+    `\t\t\tmissing = append(missing, name)`,
+    `\t\t}`,
+    `\t}`,
+    `\treturn missing`,
+    `}`,
+    ``,
+  ].join('\n');
+}
+
+/** One `endpoint{...}` literal of handlers.go. */
+function endpointLiteral(e: RenderedEndpoint, captures: readonly GoCapture[]): string {
+  const fields = [
+    `Method: ${go(e.method)}`,
+    `Path: ${go(e.path)}`,
+    ...(e.description ? [`Description: ${go(e.description)}`] : []),
+    `Status: ${e.method === 'POST' ? 'http.StatusCreated' : 'http.StatusOK'}`,
+  ];
+  if (captures.length) {
+    const items = captures.map((c) => {
+      const params = c.params.map((p) => `{${go(p.name)}, ${go(p.type)}}`).join(', ');
+      // A regexp holds no backquote (see partsPattern), so a raw string literal keeps it readable.
+      const pattern = c.regexp === undefined ? '' : `, Pattern: regexp.MustCompile(\`${c.regexp}\`)`;
+      return `{Wildcard: ${go(c.wildcard)}${pattern}, Params: []param{${params}}}`;
+    });
+    fields.push(`Captures: []capture{${items.join(', ')}}`);
+  }
+  return `endpoint{${fields.join(', ')}}`;
+}
+
+function handlersGo(card: ServiceCard, registrations: readonly GoRegistration[]): string {
+  const routes = registrations.flatMap((r) => [
+    `\tmux.Handle(${go(r.pattern)}, route(`,
+    ...r.endpoints.map((e) => `\t\t${endpointLiteral(e.endpoint, e.captures)},`),
+    `\t))`,
+  ]);
+  return [
+    `package main`,
+    ``,
+    `import (`,
+    `\t"encoding/json"`,
+    `\t"net/http"`,
+    `\t"regexp"`,
+    `\t"strconv"`,
+    `\t"strings"`,
+    `)`,
+    ``,
+    `// ServiceName names the service in every answer.`,
+    `const ServiceName = ${go(card.name)}`,
+    ``,
+    `// param is a path parameter: its name in the service card and its type (string, int, float, uuid`,
+    `// or path, as Flask's converters of those names).`,
+    `type param struct {`,
+    `\tName string`,
+    `\tType string`,
+    `}`,
+    ``,
+    `// capture reads path parameters from the ServeMux wildcard named Wildcard: the whole text is the one`,
+    `// parameter, or, when Pattern is set, its groups are the parameters, in order.`,
+    `type capture struct {`,
+    `\tWildcard string`,
+    `\tPattern  *regexp.Regexp`,
+    `\tParams   []param`,
+    `}`,
+    ``,
+    `// endpoint is an endpoint of the service card.`,
+    `type endpoint struct {`,
+    `\tMethod      string`,
+    `\tPath        string`,
+    `\tDescription string`,
+    `\tStatus      int`,
+    `\tCaptures    []capture`,
+    `}`,
+    ``,
+    `var uuidPattern = regexp.MustCompile(\`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$\`)`,
+    ``,
+    `// NewHandler routes ${HEALTH_PATH} and every endpoint of the service card. config is there for the`,
+    `// endpoints' real logic.`,
+    `func NewHandler(config Config) http.Handler {`,
+    `\tmux := http.NewServeMux()`,
+    `\tmux.HandleFunc(${go(`GET ${HEALTH_PATH}`)}, func(w http.ResponseWriter, r *http.Request) {`,
+    `\t\twriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "service": ServiceName})`,
+    `\t})`,
+    ...routes,
+    `\treturn mux`,
+    `}`,
+    ``,
+    `// route answers with the first of endpoints whose path parameters all fit their types (they share`,
+    `// one ServeMux pattern, the most specific first), and 404 when none does.`,
+    `func route(endpoints ...endpoint) http.Handler {`,
+    `\treturn http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {`,
+    `\t\tfor _, e := range endpoints {`,
+    `\t\t\tif params, ok := e.match(r); ok {`,
+    `\t\t\t\tplaceholder(w, r, e, params)`,
+    `\t\t\t\treturn`,
+    `\t\t\t}`,
+    `\t\t}`,
+    `\t\thttp.NotFound(w, r)`,
+    `\t})`,
+    `}`,
+    ``,
+    `// match converts the endpoint's path parameters; false when one does not fit its type.`,
+    `func (e endpoint) match(r *http.Request) (map[string]any, bool) {`,
+    `\tparams := map[string]any{}`,
+    `\tfor _, c := range e.Captures {`,
+    `\t\ttexts := []string{r.PathValue(c.Wildcard)}`,
+    `\t\tif c.Pattern != nil {`,
+    `\t\t\tgroups := c.Pattern.FindStringSubmatch(texts[0])`,
+    `\t\t\tif groups == nil {`,
+    `\t\t\t\treturn nil, false`,
+    `\t\t\t}`,
+    `\t\t\ttexts = groups[1:]`,
+    `\t\t}`,
+    `\t\tfor i, p := range c.Params {`,
+    `\t\t\tvalue, ok := convert(p.Type, texts[i])`,
+    `\t\t\tif !ok {`,
+    `\t\t\t\treturn nil, false`,
+    `\t\t\t}`,
+    `\t\t\tparams[p.Name] = value`,
+    `\t\t}`,
+    `\t}`,
+    `\treturn params, true`,
+    `}`,
+    ``,
+    `// convert turns a path parameter's text into a value of its type as Flask's converter of that name`,
+    `// does: int and float are unsigned digits (a float has a "."), uuid is lower-cased, string and path`,
+    `// are never empty. false when the text does not fit.`,
+    `func convert(kind, text string) (any, bool) {`,
+    `\tswitch kind {`,
+    `\tcase "int":`,
+    `\t\tif !isDigits(text) {`,
+    `\t\t\treturn nil, false`,
+    `\t\t}`,
+    `\t\tn, err := strconv.ParseInt(text, 10, 64)`,
+    `\t\treturn n, err == nil`,
+    `\tcase "float":`,
+    `\t\twhole, fraction, found := strings.Cut(text, ".")`,
+    `\t\tif !found || !isDigits(whole) || !isDigits(fraction) {`,
+    `\t\t\treturn nil, false`,
+    `\t\t}`,
+    `\t\tf, err := strconv.ParseFloat(text, 64)`,
+    `\t\treturn f, err == nil`,
+    `\tcase "uuid":`,
+    `\t\treturn strings.ToLower(text), uuidPattern.MatchString(text)`,
+    `\tdefault:`,
+    `\t\treturn text, text != ""`,
+    `\t}`,
+    `}`,
+    ``,
+    `func isDigits(text string) bool {`,
+    `\tfor _, c := range text {`,
+    `\t\tif c < '0' || c > '9' {`,
+    `\t\t\treturn false`,
+    `\t\t}`,
+    `\t}`,
+    `\treturn text != ""`,
+    `}`,
+    ``,
+    `// placeholder answers with JSON that names the service and the endpoint: replace it with the`,
+    `// endpoint's real logic.`,
+    `func placeholder(w http.ResponseWriter, r *http.Request, e endpoint, params map[string]any) {`,
+    `\tquery := map[string]string{}`,
+    `\tfor name, values := range r.URL.Query() {`,
+    `\t\tquery[name] = values[0]`,
+    `\t}`,
+    `\tbody := map[string]any{`,
+    `\t\t"service":  ServiceName,`,
+    `\t\t"endpoint": e.Path,`,
+    `\t\t"method":   e.Method,`,
+    `\t\t"params":   params,`,
+    `\t\t"query":    query,`,
+    `\t\t"message":  "Placeholder response: implement this endpoint.",`,
+    `\t}`,
+    `\tif e.Description != "" {`,
+    `\t\tbody["description"] = e.Description`,
+    `\t}`,
+    `\tswitch e.Method {`,
+    `\tcase "POST", "PUT", "PATCH":`,
+    `\t\tvar received any`,
+    `\t\tif err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&received); err != nil {`,
+    `\t\t\treceived = nil`,
+    `\t\t}`,
+    `\t\tbody["received"] = received`,
+    `\t}`,
+    `\twriteJSON(w, e.Status, body)`,
+    `}`,
+    ``,
+    `func writeJSON(w http.ResponseWriter, status int, body any) {`,
+    `\tw.Header().Set("Content-Type", "application/json")`,
+    `\tw.WriteHeader(status)`,
+    `\t_ = json.NewEncoder(w).Encode(body)`,
+    `}`,
+    ``,
+  ].join('\n');
+}
+
+function testGo(card: ServiceCard, endpoints: readonly RenderedEndpoint[]): string {
+  const env = envOf(card);
+  const settings = env.filter((e) => !e.secret);
+  const secrets = env.filter((e) => e.secret);
+  const tests = endpoints.flatMap((e) => {
+    const { url, params } = sampleRequest(e.segments);
+    const expected = JSON.stringify(Object.fromEntries(params.map((p) => [p.name, p.value])));
+    const hasBody = BODY_METHODS.has(e.method);
+    const mismatch = mismatchedUrl(e.segments);
+    return [
+      ``,
+      `func Test_${e.id}(t *testing.T) {`,
+      `\tstatus, body := call(t, ${go(e.method)}, ${go(url)}, ${hasBody ? go('{"example":true}') : '""'})`,
+      `\texpectPlaceholder(t, status, body, ${e.method === 'POST' ? 'http.StatusCreated' : 'http.StatusOK'}, ${go(e.method)}, ${go(e.path)}, ${go(expected)})`,
+      ...(hasBody
+        ? [
+            `\tif want := fromJSON(t, \`{"example":true}\`); !reflect.DeepEqual(body["received"], want) {`,
+            `\t\tt.Errorf("received: got %#v, want %#v", body["received"], want)`,
+            `\t}`,
+          ]
+        : []),
+      `}`,
+      ...(mismatch
+        ? [
+            ``,
+            `func Test_${e.id}_refuses_a_value_its_type_does_not_match(t *testing.T) {`,
+            `\t_, body := call(t, ${go(e.method)}, ${go(mismatch)}, "")`,
+            `\tif body["endpoint"] == ${go(e.path)} {`,
+            `\t\tt.Fatalf("%s reached the endpoint", ${go(mismatch)})`,
+            `\t}`,
+            `}`,
+          ]
+        : []),
+    ];
+  });
+  const secretTest = secrets.length
+    ? [
+        ``,
+        `func TestSecretsHaveNoDefault(t *testing.T) {`,
+        `\tconfig, err := LoadConfig(lookupIn(nil))`,
+        `\tif err != nil {`,
+        `\t\tt.Fatal(err)`,
+        `\t}`,
+        `\tif got, want := config.MissingSecrets(), []string{${secrets.map((e) => go(e.name)).join(', ')}}; !reflect.DeepEqual(got, want) {`,
+        `\t\tt.Errorf("missing secrets: got %v, want %v", got, want)`,
+        `\t}`,
+        `\tset, err := LoadConfig(lookupIn(map[string]string{${secrets.map((e) => `${go(e.name)}: "set"`).join(', ')}}))`,
+        `\tif err != nil || len(set.MissingSecrets()) != 0 {`,
+        `\t\tt.Errorf("with every secret set: %v, missing %v", err, set.MissingSecrets())`,
+        `\t}`,
+        `}`,
+      ]
+    : [];
+  return [
+    `package main`,
+    ``,
+    `import (`,
+    `\t"encoding/json"`,
+    `\t"io"`,
+    `\t"net/http"`,
+    `\t"net/http/httptest"`,
+    `\t"reflect"`,
+    `\t"strings"`,
+    `\t"testing"`,
+    `)`,
+    ``,
+    `// lookupIn reads the environment from a map, so that tests do not depend on the machine's.`,
+    `func lookupIn(env map[string]string) func(string) (string, bool) {`,
+    `\treturn func(name string) (string, bool) {`,
+    `\t\tvalue, ok := env[name]`,
+    `\t\treturn value, ok`,
+    `\t}`,
+    `}`,
+    ``,
+    `// call sends a request with the query ?q=example through the service's handler and decodes a JSON`,
+    `// answer ({} when the answer is not JSON, such as the 404 page).`,
+    `func call(t *testing.T, method, path, body string) (int, map[string]any) {`,
+    `\tt.Helper()`,
+    `\tconfig, err := LoadConfig(lookupIn(nil))`,
+    `\tif err != nil {`,
+    `\t\tt.Fatal(err)`,
+    `\t}`,
+    `\tvar reader io.Reader`,
+    `\tif body != "" {`,
+    `\t\treader = strings.NewReader(body)`,
+    `\t}`,
+    `\trequest := httptest.NewRequest(method, path+"?q=example", reader)`,
+    `\tif body != "" {`,
+    `\t\trequest.Header.Set("Content-Type", "application/json")`,
+    `\t}`,
+    `\trecorder := httptest.NewRecorder()`,
+    `\tNewHandler(config).ServeHTTP(recorder, request)`,
+    `\tdecoded := map[string]any{}`,
+    `\tif strings.HasPrefix(recorder.Header().Get("Content-Type"), "application/json") {`,
+    `\t\tif err := json.Unmarshal(recorder.Body.Bytes(), &decoded); err != nil {`,
+    `\t\t\tt.Fatalf("%s %s: the answer is not JSON: %v", method, path, err)`,
+    `\t\t}`,
+    `\t}`,
+    `\treturn recorder.Code, decoded`,
+    `}`,
+    ``,
+    `// fromJSON decodes the JSON text of an expected value.`,
+    `func fromJSON(t *testing.T, text string) any {`,
+    `\tt.Helper()`,
+    `\tvar value any`,
+    `\tif err := json.Unmarshal([]byte(text), &value); err != nil {`,
+    `\t\tt.Fatal(err)`,
+    `\t}`,
+    `\treturn value`,
+    `}`,
+    ``,
+    `// expectPlaceholder checks an endpoint's placeholder answer; params is the JSON of its parameters.`,
+    `func expectPlaceholder(t *testing.T, status int, body map[string]any, wantStatus int, method, endpoint, params string) {`,
+    `\tt.Helper()`,
+    `\tif status != wantStatus {`,
+    `\t\tt.Fatalf("status %d, want %d (answer %v)", status, wantStatus, body)`,
+    `\t}`,
+    `\twant := map[string]any{`,
+    `\t\t"service":  ServiceName,`,
+    `\t\t"endpoint": endpoint,`,
+    `\t\t"method":   method,`,
+    `\t\t"params":   fromJSON(t, params),`,
+    `\t\t"query":    map[string]any{"q": "example"},`,
+    `\t}`,
+    `\tfor key, value := range want {`,
+    `\t\tif !reflect.DeepEqual(body[key], value) {`,
+    `\t\t\tt.Errorf("%s: got %#v, want %#v", key, body[key], value)`,
+    `\t\t}`,
+    `\t}`,
+    `}`,
+    ``,
+    `func TestHealthz(t *testing.T) {`,
+    `\tstatus, body := call(t, "GET", ${go(HEALTH_PATH)}, "")`,
+    `\tif want := map[string]any{"status": "ok", "service": ServiceName}; status != http.StatusOK || !reflect.DeepEqual(body, want) {`,
+    `\t\tt.Fatalf("GET ${HEALTH_PATH}: %d %v, want 200 %v", status, body, want)`,
+    `\t}`,
+    `}`,
+    ...tests,
+    ``,
+    `func TestConfigComesFromTheEnvironmentWithTheCardDefaults(t *testing.T) {`,
+    `\tconfig, err := LoadConfig(lookupIn(nil))`,
+    `\tif err != nil {`,
+    `\t\tt.Fatal(err)`,
+    `\t}`,
+    `\tif config.Port != ${card.port} {`,
+    `\t\tt.Errorf("port %d, want ${card.port}", config.Port)`,
+    `\t}`,
+    ...settings.flatMap((e) => [
+      `\tif got := config.Settings[${go(e.name)}]; got != ${go(e.default ?? '')} {`,
+      `\t\tt.Errorf("%s: got %q", ${go(e.name)}, got)`,
+      `\t}`,
+    ]),
+    `\tother, err := LoadConfig(lookupIn(map[string]string{"PORT": "9090"}))`,
+    `\tif err != nil || other.Port != 9090 {`,
+    `\t\tt.Errorf("PORT=9090: port %d, error %v", other.Port, err)`,
+    `\t}`,
+    `\tif _, err := LoadConfig(lookupIn(map[string]string{"PORT": "http"})); err == nil {`,
+    `\t\tt.Error("PORT=http was accepted")`,
+    `\t}`,
+    `}`,
+    ...secretTest,
+    ``,
+  ].join('\n');
+}
+
+function dockerfile(card: ServiceCard): string {
+  return [
+    `FROM ${BUILD_IMAGE} AS build`,
+    `WORKDIR /src`,
+    `COPY go.mod ./`,
+    `COPY *.go ./`,
+    `RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/service .`,
+    ``,
+    `FROM ${RUN_IMAGE}`,
+    `ENV PORT=${card.port}`,
+    `COPY --from=build /out/service /service`,
+    `# ${UID} is the 'nonroot' user of the distroless image; numeric so Kubernetes can check runAsNonRoot.`,
+    `USER ${UID}`,
+    `EXPOSE ${card.port}`,
+    `ENTRYPOINT ["/service"]`,
+    ``,
+  ].join('\n');
+}
+
+function readme(card: ServiceCard): string {
+  const { head, config, kubernetes } = readmeParts(card, 'Go (net/http)');
+  return [
+    head,
+    config,
+    `## Run and test`,
+    ``,
+    `Go ${GO_VERSION} or later; the standard library only, so nothing is downloaded.`,
+    ``,
+    '```sh',
+    `go test ./...`,
+    `go run .                 # listens on $PORT`,
+    '```',
+    ``,
+    `Routes are \`net/http\` ServeMux patterns (\`GET /orders/{id}\`); the handlers convert typed path`,
+    `parameters and answer 404 when a value does not fit its type.`,
+    ``,
+    `## Container`,
+    ``,
+    '```sh',
+    `docker build -t ${resourceName(card)}:0.1.0 .`,
+    `docker run --rm -p ${card.port}:${card.port} ${resourceName(card)}:0.1.0`,
+    '```',
+    ``,
+    kubernetes,
+  ].join('\n');
+}
