@@ -5,6 +5,10 @@ import type { InputName, OutputName } from '../../tasks/CodeSynthesis/src/core/c
 import { CancelledError } from '../../tasks/CodeSynthesis/src/core/errors';
 import type { RuleInfo, SecretMatch, SecretScanner } from '../../tasks/CodeSynthesis/src/core/scan';
 import type {
+  AgentHost,
+  ServiceConnection,
+} from '../../tasks/CodeSynthesis/src/adapters/pipeline/agent-host';
+import type {
   FileReader,
   IssueLocation,
   FileToWrite,
@@ -13,8 +17,6 @@ import type {
   ModelReply,
   ModelRequest,
   PathState,
-  PipelineHost,
-  ServiceConnection,
   TaskOutcome,
   TreeStore,
 } from '../../tasks/CodeSynthesis/src/core/ports';
@@ -24,10 +26,11 @@ export interface LogLine {
   text: string;
 }
 
-export class FakeHost implements PipelineHost {
+export class FakeHost implements AgentHost {
   readonly lines: LogLine[] = [];
   readonly outputs: Partial<Record<OutputName, string>> = {};
-  readonly secrets: string[] = [];
+  /** Every value passed to setSecret, in order. */
+  readonly registered: string[] = [];
   readonly issues: { level: 'error' | 'warning'; message: string; at?: IssueLocation }[] = [];
   /** The SARIF logs published, in order. */
   readonly sarif: string[] = [];
@@ -52,7 +55,10 @@ export class FakeHost implements PipelineHost {
     return c;
   }
   setSecret(value: string) {
-    this.secrets.push(value);
+    this.registered.push(value);
+  }
+  secrets(): readonly string[] {
+    return [...this.registered];
   }
   setOutput(name: OutputName, value: string) {
     this.outputs[name] = value;
@@ -68,7 +74,7 @@ export class FakeHost implements PipelineHost {
     return `/agent/_temp/CodeSynthesis-${this.sarif.length}.sarif`;
   }
   mask(text: string) {
-    return this.secrets.reduce((t, s) => (s ? t.split(s).join('***') : t), text);
+    return this.registered.reduce((t, s) => (s ? t.split(s).join('***') : t), text);
   }
   proxy() {
     return undefined;
@@ -190,6 +196,16 @@ export function filesReply(files: Record<string, string>, summary = 'done'): { c
       summary,
     }),
   };
+}
+
+/** The system message of a request. */
+export function systemOf(request: ModelRequest): string {
+  return request.messages.find((m) => m.role === 'system')?.content ?? '';
+}
+
+/** The last user message of a request. */
+export function userOf(request: ModelRequest): string {
+  return [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
 }
 
 export const WEATHER_CARD = `service:

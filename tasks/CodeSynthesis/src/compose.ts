@@ -6,18 +6,19 @@ import path from 'node:path';
 import { FsFileReader } from './adapters/fs/file-reader';
 import { FsTreeStore } from './adapters/fs/tree-store';
 import { OfflineModelClient } from './adapters/model/offline-model-client';
-import type { BuildInfo, ModelClient, PipelineHost } from './core/ports';
+import type { AgentHost } from './adapters/pipeline/agent-host';
+import type { BuildInfo, ModelClient } from './core/ports';
 import type { Settings } from './core/settings';
 import type { SynthesisPorts } from './core/synthesize';
 import { VERSION } from './version';
 
 /** Build the ports for one run. */
-export async function compose(settings: Settings, host: PipelineHost): Promise<SynthesisPorts> {
+export async function compose(settings: Settings, host: AgentHost): Promise<SynthesisPorts> {
   // Inside the repository, the output directory must not be reached through a symlink.
   const sources = host.getVariable('Build.SourcesDirectory');
   return {
     log: host,
-    files: new FsFileReader(),
+    reader: new FsFileReader(),
     tree: new FsTreeStore(path.resolve(settings.outputDirectory), {
       log: host,
       ...(sources ? { confinedTo: sources } : {}),
@@ -36,7 +37,7 @@ export async function compose(settings: Settings, host: PipelineHost): Promise<S
 }
 
 /** The build around the run, from the agent's predefined variables (absent outside a pipeline). */
-function buildInfo(host: PipelineHost): BuildInfo & { intentVariable?: string } {
+function buildInfo(host: AgentHost): BuildInfo & { intentVariable?: string } {
   const entries: [keyof BuildInfo | 'intentVariable', string][] = [
     ['buildId', 'Build.BuildId'],
     ['buildNumber', 'Build.BuildNumber'],
@@ -53,12 +54,8 @@ function buildInfo(host: PipelineHost): BuildInfo & { intentVariable?: string } 
   );
 }
 
-async function connectModel(
-  settings: Settings,
-  host: PipelineHost,
-  signal: AbortSignal,
-): Promise<ModelClient> {
+async function connectModel(settings: Settings, host: AgentHost, signal: AbortSignal): Promise<ModelClient> {
   if (settings.provider === 'offline') return new OfflineModelClient();
-  const { connectRemoteModel } = await import('./adapters/model/connect');
+  const { connectRemoteModel } = await import('./compose-remote');
   return connectRemoteModel(settings, host, signal);
 }

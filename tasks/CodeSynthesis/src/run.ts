@@ -5,10 +5,12 @@ import { INPUTS, OUTPUTS, type InputName } from './core/contract';
 import { FindingsError, isSynthesisError, type CancelledError } from './core/errors';
 import type { PipelineHost } from './core/ports';
 import { parseSettings, type RawInputs, type Settings } from './core/settings';
-import { renderBlockedSummary, renderSummary } from './core/summary';
+import { attachSummary, fileCounts } from './core/publish';
+import { renderBlockedSummary } from './core/summary';
 import { synthesize, type SynthesisPorts, type SynthesisResult } from './core/synthesize';
 
-export type Composer = (settings: Settings, host: PipelineHost) => Promise<SynthesisPorts>;
+/** Builds the ports of one run from the settings and the host (compose.ts). */
+export type Composer<H extends PipelineHost> = (settings: Settings, host: H) => Promise<SynthesisPorts>;
 
 /** Read every input once into the raw record settings.ts validates. */
 export function readInputs(host: PipelineHost): RawInputs {
@@ -24,12 +26,14 @@ export function readInputs(host: PipelineHost): RawInputs {
  * Run the task against a host: settings -> synthesize -> outputs and summary -> result.
  * Never throws: every failure becomes a failed result with a message naming what to fix.
  */
-export async function run(host: PipelineHost, compose: Composer): Promise<SynthesisResult | undefined> {
+export async function run<H extends PipelineHost>(
+  host: H,
+  compose: Composer<H>,
+): Promise<SynthesisResult | undefined> {
   try {
     const settings = parseSettings(readInputs(host));
     const result = await synthesize(settings, await compose(settings, host));
-    publish(host, result);
-    const { written, unchanged, skipped } = counts(result);
+    const { written, unchanged, skipped } = fileCounts(result.manifest);
     // The store's commit throws CancelledError unless the move had started; once started it completes.
     const late = host.signal.aborted
       ? 'The run was cancelled after the files had started moving into place, so the move was completed: wrote'
@@ -52,51 +56,10 @@ export async function run(host: PipelineHost, compose: Composer): Promise<Synthe
   }
 }
 
-/** Files created or overwritten, already identical, and skipped. */
-function counts(result: SynthesisResult): { written: number; unchanged: number; skipped: number } {
-  const unchanged = result.manifest.files.filter((f) => f.action === 'unchanged').length;
-  return {
-    written: result.manifest.files.length - unchanged,
-    unchanged,
-    skipped: result.manifest.skipped.length,
-  };
-}
-
-function publish(host: PipelineHost, result: SynthesisResult): void {
-  const { manifest } = result;
-  host.setOutput(OUTPUTS.filesWritten, String(counts(result).written));
-  host.setOutput(OUTPUTS.manifestPath, result.manifestPath);
-  host.setOutput(OUTPUTS.outputDirectory, result.outputDirectory);
-  host.setOutput(OUTPUTS.serviceName, manifest.intent.serviceName ?? '');
-  host.setOutput(OUTPUTS.language, manifest.intent.language ?? '');
-  host.setOutput(OUTPUTS.promptTokens, String(manifest.usage.promptTokens));
-  host.setOutput(OUTPUTS.completionTokens, String(manifest.usage.completionTokens));
-  host.setOutput(OUTPUTS.sarifPath, result.sarifPath ?? '');
-  attachSummary(
-    host,
-    renderSummary({
-      manifest,
-      manifestPath: result.manifestPath,
-      outputDirectory: result.outputDirectory,
-      ...(result.modelSummary ? { modelSummary: result.modelSummary } : {}),
-      findings: result.findings,
-      ...(result.sarifPath ? { sarifPath: result.sarifPath } : {}),
-    }),
-  );
-}
-
 /** A run the scan stopped: the SARIF path for later steps, and the findings on the summary page. */
 function publishBlocked(host: PipelineHost, err: FindingsError): void {
   host.setOutput(OUTPUTS.sarifPath, err.sarifPath ?? '');
-  attachSummary(host, renderBlockedSummary(err.findings, err.sarifPath));
-}
-
-function attachSummary(host: PipelineHost, markdown: string): void {
-  try {
-    host.publishSummary(markdown);
-  } catch (err) {
-    host.warn(`Could not attach the summary: ${(err as Error).message}`);
-  }
+  attachSummary({ log: host, report: host }, renderBlockedSummary(err.findings, err.sarifPath));
 }
 
 /** The user-facing message for any error; details and stacks go to debug output only. */

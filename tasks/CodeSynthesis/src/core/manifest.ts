@@ -9,6 +9,7 @@ import type { Intent } from './intent';
 import { showPath } from './paths';
 import type { BuildInfo, FileToWrite, ModelInfo, ModelReply, PathState, TokenUsage } from './ports';
 import type { Severity } from './scan';
+import type { ValidationRound } from './validate';
 
 export type FileAction = 'created' | 'overwritten' | 'unchanged';
 
@@ -25,6 +26,8 @@ export type IntentSource =
 
 /** One model call, and where its prompt is stored. */
 export interface ManifestCall {
+  /** `generate`: the first request for files; `repair`: a request after validateCommand failed. */
+  purpose: 'generate' | 'repair';
   replyId: string;
   /** The prompt record, relative to the output directory (.synthesis/prompts/<reply id>.json). */
   promptFile: string;
@@ -34,6 +37,10 @@ export interface ManifestCall {
   startedAt: string;
   durationMs: number;
   usage: TokenUsage;
+  /** How many messages the request held (2 for the first; a repair adds the reply and what failed). */
+  messages: number;
+  /** SHA-256 of the request's messages (roles and contents, as JSON). */
+  messagesSha256: string;
 }
 
 export interface Manifest {
@@ -58,6 +65,8 @@ export interface Manifest {
   usage: { promptTokens: number; completionTokens: number; estimatedCost?: number };
   calls: ManifestCall[];
   findings: Record<Severity, number> & { byRule: Record<string, number> };
+  /** The rounds of validateCommand, when it is set: the first run, then one per repair. */
+  validation?: ValidationRound[];
   provenanceHeaders: boolean;
   conflictPolicy: string;
   files: ManifestFile[];
@@ -80,11 +89,15 @@ export interface ManifestInput {
   build?: BuildInfo;
   promptText: string;
   model: ModelInfo;
+  /** The reply the files came from last (its id, model and finish reason are the manifest's `model`). */
   reply: ModelReply;
+  /** Tokens of every call together; the reply's when absent. */
+  usage?: TokenUsage;
   /** The model calls (default none). */
   calls?: readonly ManifestCall[];
   /** Rule id and severity of each finding (default none). */
   findings?: readonly { ruleId: string; severity: Severity }[];
+  validation?: readonly ValidationRound[];
   provenanceHeaders?: boolean;
   estimatedCost?: number;
   conflictPolicy: string;
@@ -145,7 +158,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       finishReason: input.reply.finishReason,
     },
     usage: {
-      ...input.reply.usage,
+      ...(input.usage ?? input.reply.usage),
       ...(input.estimatedCost !== undefined ? { estimatedCost: input.estimatedCost } : {}),
     },
     calls: (input.calls ?? []).map((c) => ({ ...c, usage: { ...c.usage } })),
@@ -154,6 +167,9 @@ export function buildManifest(input: ManifestInput): Manifest {
       warning: findings.filter((f) => f.severity === 'warning').length,
       byRule,
     },
+    ...(input.validation
+      ? { validation: input.validation.map((r) => ({ ...r, changedFiles: [...r.changedFiles] })) }
+      : {}),
     provenanceHeaders: input.provenanceHeaders ?? false,
     conflictPolicy: input.conflictPolicy,
     files,

@@ -1,0 +1,102 @@
+/**
+ * The record stage: what the run leaves beside the files, built before anything is written (so that a
+ * review branch and the output directory get the same): the prompt record of every model call
+ * (.synthesis/prompts/) and the manifest.
+ */
+import { MANIFEST_PATH } from './contract';
+import { estimateCost } from './cost';
+import type { Validated } from './draft';
+import { buildManifest, checkManifestLocation, manifestContent, type Manifest } from './manifest';
+import type { BuildInfo, Clock, FileToWrite, PipelineHost, TokenUsage, TreeStore } from './ports';
+import { promptText } from './prompt';
+import { recordCall } from './provenance';
+import type { Settings } from './settings';
+
+export interface RecordPorts {
+  tree: Pick<TreeStore, 'inspect' | 'root'>;
+  clock: Clock;
+  version: string;
+  report: Pick<PipelineHost, 'mask'>;
+  build?: BuildInfo;
+}
+
+/** Everything one commit writes, and the manifest among it. */
+export interface RunRecord {
+  /** The files to write (the plan's), then the prompt records, then the manifest. */
+  files: FileToWrite[];
+  manifest: Manifest;
+}
+
+/**
+ * Build the prompt records and the manifest.
+ * @throws InputError (outputDirectory) when a prompt record's place is taken (checkManifestLocation).
+ */
+export async function recordRun(
+  draft: Validated,
+  settings: Settings,
+  ports: RecordPorts,
+): Promise<RunRecord> {
+  const states = await ports.tree.inspect(draft.calls.map((c) => c.promptFile));
+  draft.calls.forEach((c, i) =>
+    checkManifestLocation(states[i], ports.tree.root, c.promptFile, 'the record of the prompt'),
+  );
+  const recorded = draft.calls.map((c) =>
+    recordCall({
+      purpose: c.purpose,
+      request: c.request,
+      reply: c.reply,
+      model: draft.model.info,
+      promptFile: c.promptFile,
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      limits: settings,
+      mask: (text) => ports.report.mask(text),
+    }),
+  );
+  const usage = totalUsage(draft);
+  const { plan } = draft;
+  const manifest = buildManifest({
+    version: ports.version,
+    now: ports.clock.now(),
+    intent: draft.intent,
+    intentSource: draft.intentSource,
+    ...(draft.instructions ? { instructions: draft.instructions } : {}),
+    ...(draft.policy
+      ? { policy: { file: draft.policy.file, text: draft.policy.text, rules: draft.policy.rules.length } }
+      : {}),
+    ...(ports.build ? { build: ports.build } : {}),
+    promptText: promptText(draft.request),
+    model: draft.model.info,
+    reply: draft.calls[draft.calls.length - 1]!.reply,
+    usage,
+    calls: recorded.map((r) => r.call),
+    findings: draft.findings,
+    ...(draft.validation.length ? { validation: draft.validation } : {}),
+    provenanceHeaders: settings.provenanceHeaders,
+    ...(settings.prices ? { estimatedCost: estimateCost(usage, settings.prices) } : {}),
+    conflictPolicy: settings.conflictPolicy,
+    written: [...plan.write, ...draft.generated.filter((f) => plan.unchanged.includes(f.path))],
+    overwritten: plan.overwritten,
+    unchanged: plan.unchanged,
+    skipped: plan.skipped,
+  });
+  return {
+    files: [
+      ...plan.write,
+      ...recorded.map((r) => r.record),
+      { path: MANIFEST_PATH, content: manifestContent(manifest) },
+    ],
+    manifest,
+  };
+}
+
+/** The tokens of every call of the run. */
+export function totalUsage(draft: Pick<Validated, 'calls'>): TokenUsage {
+  return draft.calls.reduce(
+    (sum, c) => ({
+      promptTokens: sum.promptTokens + c.reply.usage.promptTokens,
+      completionTokens: sum.completionTokens + c.reply.usage.completionTokens,
+    }),
+    { promptTokens: 0, completionTokens: 0 },
+  );
+}
