@@ -5,6 +5,12 @@ import type { InputName, OutputName } from '../../tasks/CodeSynthesis/src/core/c
 import { CancelledError } from '../../tasks/CodeSynthesis/src/core/errors';
 import type { RuleInfo, SecretMatch, SecretScanner } from '../../tasks/CodeSynthesis/src/core/scan';
 import type {
+  CommandRequest,
+  CommandResult,
+  CommandRunner,
+  Isolation,
+} from '../../tasks/CodeSynthesis/src/core/validate';
+import type {
   AgentHost,
   ServiceConnection,
 } from '../../tasks/CodeSynthesis/src/adapters/pipeline/agent-host';
@@ -135,6 +141,8 @@ export class MemoryTree implements TreeStore {
 
 export class FakeModel implements ModelClient {
   readonly requests: ModelRequest[] = [];
+  /** Replies served first, in order, before `reply` (which answers every request after them). */
+  readonly queue: (Partial<ModelReply> & { content: string })[] = [];
   constructor(
     public reply: Partial<ModelReply> & { content: string },
     public info: ModelInfo = {
@@ -147,11 +155,34 @@ export class FakeModel implements ModelClient {
   async complete(request: ModelRequest): Promise<ModelReply> {
     this.requests.push(request);
     return {
-      id: 'chatcmpl-1',
+      id: `chatcmpl-${this.requests.length}`,
       model: 'gpt-4o',
       finishReason: 'stop',
       usage: { promptTokens: 10, completionTokens: 20 },
-      ...this.reply,
+      ...(this.queue.shift() ?? this.reply),
+    };
+  }
+}
+
+/** A CommandRunner that answers from a script, keeping every request (files included). */
+export class FakeRunner implements CommandRunner {
+  readonly requests: CommandRequest[] = [];
+  /** Results served in order; the last one answers every run after them. */
+  constructor(
+    public results: Partial<CommandResult>[] = [{}],
+    public isolation: Isolation = { kind: 'pid-namespace', mechanism: 'fake', readOnly: [] },
+  ) {}
+  async run(request: CommandRequest): Promise<CommandResult> {
+    this.requests.push({ ...request, files: request.files.map((f) => ({ ...f })) });
+    const scripted = this.results.length > 1 ? this.results.shift()! : (this.results[0] ?? {});
+    return {
+      exitCode: 0,
+      durationMs: 1234,
+      outputTail: '',
+      timedOut: false,
+      cancelled: false,
+      isolation: this.isolation,
+      ...scripted,
     };
   }
 }

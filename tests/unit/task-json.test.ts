@@ -79,6 +79,10 @@ const EXPECTED: Record<string, [string, string | boolean | undefined]> = {
   promptTokenPrice: ['string', undefined],
   completionTokenPrice: ['string', undefined],
   timeoutSeconds: ['string', '300'],
+  validateCommand: ['multiLine', undefined],
+  repairAttempts: ['string', '2'],
+  validateTimeoutSeconds: ['string', '600'],
+  validateWorkingDirectory: ['string', undefined],
 };
 
 /**

@@ -2,12 +2,14 @@
  * Chooses the adapters for the settings. SDKs are loaded with `await import()` only on the path that
  * needs them, so the offline path loads no Azure or OpenAI code.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { FsFileReader } from './adapters/fs/file-reader';
 import { FsTreeStore } from './adapters/fs/tree-store';
 import { OfflineModelClient } from './adapters/model/offline-model-client';
 import type { AgentHost } from './adapters/pipeline/agent-host';
 import type { BuildInfo, ModelClient } from './core/ports';
+import type { CommandRunner } from './core/validate';
 import type { Settings } from './core/settings';
 import type { SynthesisPorts } from './core/synthesize';
 import { VERSION } from './version';
@@ -16,10 +18,11 @@ import { VERSION } from './version';
 export async function compose(settings: Settings, host: AgentHost): Promise<SynthesisPorts> {
   // Inside the repository, the output directory must not be reached through a symlink.
   const sources = host.getVariable('Build.SourcesDirectory');
+  const outputDirectory = path.resolve(settings.outputDirectory);
   return {
     log: host,
     reader: new FsFileReader(),
-    tree: new FsTreeStore(path.resolve(settings.outputDirectory), {
+    tree: new FsTreeStore(outputDirectory, {
       log: host,
       ...(sources ? { confinedTo: sources } : {}),
     }),
@@ -31,9 +34,34 @@ export async function compose(settings: Settings, host: AgentHost): Promise<Synt
       const { createSecretlintScanner } = await import('./adapters/scan/secretlint-scanner');
       return createSecretlintScanner();
     },
+    ...(settings.validation ? { commandRunner: () => commandRunner(outputDirectory, host) } : {}),
     report: host,
     build: buildInfo(host),
   };
+}
+
+/**
+ * The runner of validateCommand: a scratch copy in the agent's temp folder, an environment without the
+ * secrets the host knows (read at each run: a key read during the run joins them), the agent's proxy
+ * without its credentials, and a PID namespace where the machine allows one.
+ */
+async function commandRunner(outputDirectory: string, host: AgentHost): Promise<CommandRunner> {
+  const { SandboxedRunner } = await import('./adapters/validate/sandboxed-runner');
+  const inside = (dir: string): boolean => {
+    const relative = path.relative(outputDirectory, dir);
+    return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  };
+  const agentTemp = host.getVariable('Agent.TempDirectory');
+  // The scratch copy must not land inside the folder it copies.
+  const tempDirectory = agentTemp && !inside(path.resolve(agentTemp)) ? path.resolve(agentTemp) : os.tmpdir();
+  const proxy = host.proxy();
+  return new SandboxedRunner({
+    outputDirectory,
+    tempDirectory,
+    secrets: () => host.secrets(),
+    ...(proxy ? { proxyUrl: proxy.url } : {}),
+    log: host,
+  });
 }
 
 /** The build around the run, from the agent's predefined variables (absent outside a pipeline). */

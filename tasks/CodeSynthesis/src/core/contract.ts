@@ -30,6 +30,10 @@ export const INPUTS = {
   promptTokenPrice: 'promptTokenPrice',
   completionTokenPrice: 'completionTokenPrice',
   timeoutSeconds: 'timeoutSeconds',
+  validateCommand: 'validateCommand',
+  repairAttempts: 'repairAttempts',
+  validateTimeoutSeconds: 'validateTimeoutSeconds',
+  validateWorkingDirectory: 'validateWorkingDirectory',
 } as const;
 
 export type InputName = (typeof INPUTS)[keyof typeof INPUTS];
@@ -60,6 +64,8 @@ export const DEFAULTS = {
   maxTotalSizeKB: 5120,
   maxFileSizeKB: 1024,
   timeoutSeconds: 300,
+  repairAttempts: 2,
+  validateTimeoutSeconds: 600,
 } as const;
 
 /** Where the manifest is written, relative to the output directory. */

@@ -4,6 +4,7 @@
 import { DEFAULTS, INPUTS, type InputName } from './contract';
 import { InputError } from './errors';
 import type { ModelSettings, ProviderName } from './ports';
+import { checkWorkingDirectory } from './validate';
 
 export type AuthSettings =
   | { mode: 'keyVault'; connection: string; vaultName: string; secretName: string }
@@ -37,6 +38,19 @@ export interface Settings {
   /** Prices per million tokens, for the cost estimate; set together or not at all. */
   prices?: { prompt: number; completion: number };
   timeoutSeconds: number;
+  /** validateCommand and its limits; absent when no command is set (no validation). */
+  validation?: ValidationSettings;
+}
+
+export interface ValidationSettings {
+  /** The command, as written (may span lines). */
+  command: string;
+  /** Repairs the model may make after the first run fails (0: none). */
+  repairAttempts: number;
+  /** The limit of each round. */
+  timeoutSeconds: number;
+  /** Relative to the output directory, '/' separators, '' for its root. */
+  workingDirectory: string;
 }
 
 /** Raw input values by YAML name, as the host read them (undefined or '' when not set). */
@@ -194,6 +208,29 @@ export function parseSettings(raw: RawInputs): Settings {
       `Set '${INPUTS.promptTokenPrice}' and '${INPUTS.completionTokenPrice}' (currency per million tokens), or neither.`,
     );
   }
+  const validateCommand = raw[INPUTS.validateCommand]?.trim()
+    ? raw[INPUTS.validateCommand]!.trim()
+    : undefined;
+  const validation: ValidationSettings | undefined = validateCommand
+    ? {
+        command: validateCommand,
+        repairAttempts: int(
+          INPUTS.repairAttempts,
+          get(INPUTS.repairAttempts),
+          DEFAULTS.repairAttempts,
+          0,
+          10,
+        ),
+        timeoutSeconds: int(
+          INPUTS.validateTimeoutSeconds,
+          get(INPUTS.validateTimeoutSeconds),
+          DEFAULTS.validateTimeoutSeconds,
+          5,
+          86400,
+        ),
+        workingDirectory: checkWorkingDirectory(get(INPUTS.validateWorkingDirectory)),
+      }
+    : undefined;
   return {
     intent,
     provider,
@@ -216,6 +253,7 @@ export function parseSettings(raw: RawInputs): Settings {
       ? { prices: { prompt: promptPrice, completion: completionPrice } }
       : {}),
     timeoutSeconds,
+    ...(validation ? { validation } : {}),
   };
 }
 

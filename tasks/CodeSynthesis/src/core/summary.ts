@@ -48,6 +48,7 @@ export function renderSummary(input: SummaryInput): string {
           `**Estimated cost:** ${formatCost(m.usage.estimatedCost)} (at the promptTokenPrice and completionTokenPrice given, per million tokens)  `,
         ]
       : []),
+    ...validationLines(m),
     `**Output:** \`${input.outputDirectory.replace(/`/g, "'")}\`  `,
     `**Manifest:** \`${input.manifestPath.replace(/`/g, "'")}\``,
     '',
@@ -104,6 +105,18 @@ export function renderBlockedSummary(findings: readonly Finding[], sarifPath?: s
       ...renderFindings(findings, sarifPath),
     ].join('\n') + '\n'
   );
+}
+
+/** One line on validateCommand: the round it passed in and the repairs it took. */
+export function validationLines(m: Manifest): string[] {
+  const rounds = m.validation ?? [];
+  const last = rounds[rounds.length - 1];
+  if (!last) return [];
+  const command = escapeMarkdown(last.command.split(/\r?\n/)[0]!.slice(0, 120));
+  const repairs = rounds.length - 1;
+  return [
+    `**Validation:** ${command} exited ${last.exitCode} in round ${last.round}${repairs ? ` after ${repairs} repair(s) by the model` : ''}  `,
+  ];
 }
 
 function formatCost(cost: number): string {

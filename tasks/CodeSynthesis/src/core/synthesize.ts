@@ -9,7 +9,7 @@
 import { MANIFEST_PATH } from './contract';
 import { checkAndPlan } from './check';
 import { commit } from './commit';
-import type { Validated } from './draft';
+import type { Generated } from './draft';
 import { generate } from './generate';
 import type { Intent } from './intent';
 import type { BuildInfo, Clock, FileReader, Logger, ModelClient, PipelineHost, TreeStore } from './ports';
@@ -19,6 +19,8 @@ import { recordRun } from './record';
 import type { SecretScanner } from './scan';
 import { reportFindings, scan } from './scan-stage';
 import type { Settings } from './settings';
+import type { CommandRunner } from './validate';
+import { validateAndRepair } from './validate-stage';
 
 export type { SynthesisResult } from './publish';
 
@@ -38,6 +40,8 @@ export interface SynthesisPorts {
   version: string;
   /** Loads the secret scanner (secretlint) when the scan runs. */
   secretScanner(): Promise<SecretScanner>;
+  /** Makes the runner of validateCommand (a sandbox over a scratch copy); set when validation is. */
+  commandRunner?(): Promise<CommandRunner>;
   /** Task issues, the SARIF artifact, outputs, the summary and the masker of registered secrets: the host. */
   report: Pick<PipelineHost, 'logIssue' | 'publishCodeAnalysisLog' | 'mask' | 'setOutput' | 'publishSummary'>;
   /** The build around the run; `intentVariable` is the pipeline variable `intent`, to tell it from inline text. */
@@ -66,7 +70,8 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   const generated = await generate(prepared, ports);
   const checked = await checkAndPlan(generated, settings, where);
   const scanned = await scan(checked, settings, where);
-  const validated: Validated = { ...scanned, validation: [] };
+  const recheck = async (d: Generated) => scan(await checkAndPlan(d, settings, where), settings, where);
+  const validated = await validateAndRepair(scanned, settings, { ...ports, recheck });
   const reported = reportFindings(validated, settings, where);
   const record = await recordRun(reported, settings, { ...ports, ...(ports.build ? { build } : {}) });
   await commit(record, ports);

@@ -114,39 +114,24 @@ function tempDirectory(): string {
 const CODE_ANALYSIS_ARTIFACT = 'CodeAnalysisLogs';
 
 /**
- * The secrets the agent handed to this task in its environment (secret variables as SECRET_*, service
- * connections' authorization as ENDPOINT_AUTH_*), as task-lib read them at import: it keeps them in its
- * vault after deleting them from process.env. Values of at least 4 characters, JSON objects split into
- * their string values (an endpoint's authorization is one).
+ * The secrets the agent handed to this task in its environment, which task-lib keeps in its vault after
+ * deleting them from process.env: the values of secret variables (SECRET_*), and the credential
+ * parameters of the service connections (ENDPOINT_AUTH_*: keys, secrets, tokens, certificates,
+ * passwords). They join the registered secrets in secrets(), for keeping out of a child's output.
  */
 function agentSecrets(): string[] {
   const found = new Set<string>();
-  const add = (value: string | undefined): void => {
-    if (!value || value.length < 4) return;
-    found.add(value);
-    if (value.startsWith('{')) {
-      try {
-        const parsed = JSON.parse(value) as unknown;
-        const walk = (v: unknown): void => {
-          if (typeof v === 'string') {
-            if (v.length >= 4) found.add(v);
-          } else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-        };
-        walk(parsed);
-      } catch {
-        /* not JSON: the whole value is kept */
-      }
-    }
-  };
-  for (const variable of quietly(() => tl.getVariables())) if (variable.secret) add(variable.value);
+  for (const variable of quietly(() => tl.getVariables()))
+    if (variable.secret && variable.value && variable.value.length >= 4) found.add(variable.value);
   for (const endpoint of endpointIds()) {
     const auth = quietly(() => tl.getEndpointAuthorization(endpoint, true));
-    for (const value of Object.values(auth?.parameters ?? {})) add(value);
+    for (const [key, value] of Object.entries(auth?.parameters ?? {}))
+      if (/key|secret|token|password|certificate/i.test(key) && value && value.length >= 4) found.add(value);
   }
   return [...found];
 }
 
-/** The ids of the endpoints the agent passed (ENDPOINT_AUTH_<id>, read by task-lib at import). */
+/** The ids of the endpoints the agent passed (ENDPOINT_URL_<id> stays in the environment). */
 function endpointIds(): string[] {
   return Object.keys(process.env)
     .filter((k) => k.startsWith('ENDPOINT_URL_'))
