@@ -132,6 +132,9 @@ export class MemoryTree implements TreeStore {
       };
     });
   }
+  async read(path: string): Promise<string | undefined> {
+    return this.files.get(path);
+  }
   async commit(files: readonly FileToWrite[], signal: AbortSignal): Promise<void> {
     if (signal.aborted) throw new CancelledError();
     this.commits++;

@@ -104,7 +104,7 @@ describe('settings', () => {
     ['no output directory', { ...offline, outputDirectory: '' }, 'outputDirectory', /required/],
     [
       'bad conflict policy',
-      { ...offline, conflictPolicy: 'merge' },
+      { ...offline, conflictPolicy: 'rebase' },
       'conflictPolicy',
       /fail, overwrite, skip/,
     ],

@@ -190,7 +190,7 @@ describe('task.json', () => {
     const options = (name: string) => Object.keys(inputNamed(name).options ?? {});
     assert.deepEqual(options(INPUTS.provider), ['azureOpenAI', 'openAICompatible', 'offline']);
     assert.deepEqual(options(INPUTS.authMode), ['keyVault', 'entraId', 'apiKey']);
-    assert.deepEqual(options(INPUTS.conflictPolicy), ['fail', 'overwrite', 'skip']);
+    assert.deepEqual(options(INPUTS.conflictPolicy), ['fail', 'overwrite', 'skip', 'merge']);
     for (const input of task.inputs.filter((i) => i.type === 'pickList' && i.options)) {
       assert.ok(
         Object.keys(input.options!).includes(String(input.defaultValue)),

@@ -50,7 +50,7 @@ Usage: code-synthesis --intent FILE --out DIR [options]
   --endpoint URL           Azure OpenAI resource endpoint, or the OpenAI-compatible base URL
   --deployment NAME        deployment (Azure) or model name
   --api-version VERSION    Azure OpenAI api-version
-  --conflict-policy P      fail (default), overwrite or skip
+  --conflict-policy P      fail (default), overwrite, skip or merge (keep people's edits: three-way merge)
   --denied GLOB            a path glob never written (repeatable)
   --max-files N            default 200
   --max-total-size-kb N    default 5120

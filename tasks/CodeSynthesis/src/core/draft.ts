@@ -50,6 +50,8 @@ export interface Checked extends Generated {
   /** The generated files as they would be written with no person's edits: checked, with headers. */
   generated: FileToWrite[];
   plan: WritePlan;
+  /** conflictPolicy 'merge': the copies of the generated files to keep under .synthesis/base/. */
+  baseCopies: FileToWrite[];
 }
 
 /** After the scan. */

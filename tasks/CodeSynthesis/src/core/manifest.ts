@@ -11,13 +11,24 @@ import type { BuildInfo, FileToWrite, ModelInfo, ModelReply, PathState, TokenUsa
 import type { Severity } from './scan';
 import type { ValidationRound } from './validate';
 
-export type FileAction = 'created' | 'overwritten' | 'unchanged';
+/**
+ * What the run did with a file: created it, overwrote it, found it already identical, merged a
+ * person's edits with the new generation (conflictPolicy 'merge'), or, in a pull request, committed it
+ * with conflict markers for a person to resolve.
+ */
+export type FileAction = 'created' | 'overwritten' | 'unchanged' | 'merged' | 'conflict';
 
 export interface ManifestFile {
   path: string;
+  /** SHA-256 of the file as written. */
   sha256: string;
   bytes: number;
   action: FileAction;
+  /**
+   * SHA-256 of what the model generated for the file, when the file as written differs from it (a
+   * merge): the next run's conflictPolicy 'merge' tells a person's edits from the last generation by it.
+   */
+  generatedSha256?: string;
 }
 
 /** Where the intent came from: the `intent` input (inline, or the pipeline variable `intent`) or a file. */
@@ -105,24 +116,43 @@ export interface ManifestInput {
   overwritten: readonly string[];
   unchanged: readonly string[];
   skipped: readonly string[];
+  /** Paths written as a merge (conflictPolicy 'merge'). */
+  merged?: readonly string[];
+  /** Paths written with conflict markers (a pull request under conflictPolicy 'merge'). */
+  conflicted?: readonly string[];
+  /** What the model generated, for `generatedSha256` of the files written otherwise. */
+  generated?: readonly FileToWrite[];
 }
 
 /** Build the manifest. Files are listed sorted by path so the manifest is stable. */
 export function buildManifest(input: ManifestInput): Manifest {
   const overwritten = new Set(input.overwritten);
   const unchanged = new Set(input.unchanged);
+  const merged = new Set(input.merged ?? []);
+  const conflicted = new Set(input.conflicted ?? []);
+  const generated = new Map((input.generated ?? []).map((f) => [f.path, f.content]));
   const files = [...input.written]
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-    .map((f) => ({
-      path: f.path,
-      sha256: sha256(f.content),
-      bytes: Buffer.byteLength(f.content, 'utf8'),
-      action: (unchanged.has(f.path)
-        ? 'unchanged'
-        : overwritten.has(f.path)
-          ? 'overwritten'
-          : 'created') as FileAction,
-    }));
+    .map((f): ManifestFile => {
+      const hash = sha256(f.content);
+      const model = generated.get(f.path);
+      const modelHash = model === undefined ? hash : sha256(model);
+      return {
+        path: f.path,
+        sha256: hash,
+        bytes: Buffer.byteLength(f.content, 'utf8'),
+        action: conflicted.has(f.path)
+          ? 'conflict'
+          : merged.has(f.path)
+            ? 'merged'
+            : unchanged.has(f.path)
+              ? 'unchanged'
+              : overwritten.has(f.path)
+                ? 'overwritten'
+                : 'created',
+        ...(modelHash !== hash ? { generatedSha256: modelHash } : {}),
+      };
+    });
   const card = input.intent.kind === 'card' ? input.intent.card : undefined;
   const source = input.intentSource;
   const byRule: Record<string, number> = {};

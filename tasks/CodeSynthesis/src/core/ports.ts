@@ -157,6 +157,11 @@ export interface TreeStore {
    */
   inspect(paths: readonly (string | FileToWrite)[]): Promise<PathState[]>;
   /**
+   * The text of the regular file at a relative path, or undefined when there is none. Symlinks are
+   * never followed (a path through one reads as undefined).
+   */
+  read(path: string): Promise<string | undefined>;
+  /**
    * Stage every file, then move them into place. On any failure, or if `signal` aborts before the
    * move starts, the tree is left byte-for-byte as it was. Once the move starts it completes.
    */

@@ -22,7 +22,11 @@ export interface RecordPorts {
 
 /** Everything one commit writes, and the manifest among it. */
 export interface RunRecord {
-  /** The files to write (the plan's), then the prompt records, then the manifest. */
+  /**
+   * The files to write (the plan's; with conflicts, the marked files too: they go to a review branch,
+   * never to the output directory), the base copies (conflictPolicy 'merge'), then the prompt records,
+   * then the manifest.
+   */
   files: FileToWrite[];
   manifest: Manifest;
 }
@@ -55,6 +59,7 @@ export async function recordRun(
   );
   const usage = totalUsage(draft);
   const { plan } = draft;
+  const conflicted = plan.conflicts.map((c) => ({ path: c.path, content: c.content }));
   const manifest = buildManifest({
     version: ports.version,
     now: ports.clock.now(),
@@ -75,14 +80,26 @@ export async function recordRun(
     provenanceHeaders: settings.provenanceHeaders,
     ...(settings.prices ? { estimatedCost: estimateCost(usage, settings.prices) } : {}),
     conflictPolicy: settings.conflictPolicy,
-    written: [...plan.write, ...draft.generated.filter((f) => plan.unchanged.includes(f.path))],
+    written: [
+      ...plan.write,
+      ...conflicted,
+      ...(plan.kept ?? []),
+      ...draft.generated.filter(
+        (f) => plan.unchanged.includes(f.path) && !plan.kept?.some((k) => k.path === f.path),
+      ),
+    ],
     overwritten: plan.overwritten,
     unchanged: plan.unchanged,
     skipped: plan.skipped,
+    merged: plan.merged,
+    conflicted: conflicted.map((f) => f.path),
+    generated: draft.generated,
   });
   return {
     files: [
       ...plan.write,
+      ...conflicted,
+      ...draft.baseCopies,
       ...recorded.map((r) => r.record),
       { path: MANIFEST_PATH, content: manifestContent(manifest) },
     ],

@@ -12,7 +12,7 @@ export type AuthSettings =
   | { mode: 'apiKey'; apiKey: string }
   | { mode: 'none' };
 
-export type ConflictPolicy = 'fail' | 'overwrite' | 'skip';
+export type ConflictPolicy = 'fail' | 'overwrite' | 'skip' | 'merge';
 
 export interface Settings {
   intent: { kind: 'inline'; text: string } | { kind: 'file'; path: string };
@@ -58,7 +58,7 @@ export type RawInputs = Partial<Record<InputName, string>>;
 
 const PROVIDERS: readonly ProviderName[] = ['azureOpenAI', 'openAICompatible', 'offline'];
 const AUTH_MODES = ['keyVault', 'entraId', 'apiKey'] as const;
-const POLICIES: readonly ConflictPolicy[] = ['fail', 'overwrite', 'skip'];
+const POLICIES: readonly ConflictPolicy[] = ['fail', 'overwrite', 'skip', 'merge'];
 const VAULT_NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 /** An unexpanded macro: the agent leaves `$(name)` as is when the variable is not defined. */
