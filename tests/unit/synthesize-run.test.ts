@@ -155,6 +155,9 @@ describe('run', () => {
       [OUTPUTS.promptTokens]: '10',
       [OUTPUTS.completionTokens]: '20',
       [OUTPUTS.sarifPath]: '/agent/_temp/CodeSynthesis-1.sarif',
+      [OUTPUTS.pullRequestId]: '',
+      [OUTPUTS.pullRequestUrl]: '',
+      [OUTPUTS.reviewBranch]: '',
     });
     assert.match(host.summary ?? '', /weather\/app\.py/);
   });

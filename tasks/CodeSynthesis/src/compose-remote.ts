@@ -10,6 +10,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { cloudFromConnection, type AzureCloud } from './adapters/azure/cloud';
 import { createCredential } from './adapters/azure/credential';
 import { KeyVaultSecretStore } from './adapters/azure/key-vault-secret-store';
+import { createAzureReposPublisher } from './adapters/devops/azure-repos-publisher';
 import { systemAccessToken } from './adapters/devops/devops-client';
 import { oidcTokenProvider, readJobContext, webApiOptions } from './adapters/devops/oidc-token';
 import { AzureOpenAIClient } from './adapters/model/azure-openai-client';
@@ -22,6 +23,7 @@ import type { AgentHost, ServiceConnection } from './adapters/pipeline/agent-hos
 import { INPUTS } from './core/contract';
 import { CancelledError, CredentialError } from './core/errors';
 import type { ModelClient } from './core/ports';
+import type { ReviewPublisher } from './core/review';
 import type { Settings } from './core/settings';
 
 /**
@@ -120,6 +122,15 @@ export async function connectRemoteModel(
   if (settings.provider === 'azureOpenAI')
     return new AzureOpenAIClient({ ...common, apiVersion: settings.apiVersion, apiKey, keySource });
   return new OpenAICompatibleClient({ ...common, apiKey, keySource });
+}
+
+/**
+ * The publisher of reviewMode 'pullRequest': Azure Repos Git as the job's build identity, with the job's
+ * access token (SystemVssConnection), through the agent's proxy and CA.
+ * @throws ReviewError naming the pipeline variables that are missing.
+ */
+export function createReviewPublisher(host: AgentHost): ReviewPublisher {
+  return createAzureReposPublisher(host);
 }
 
 /** The call's result, or CancelledError / the budget's error as soon as either signal aborts. */

@@ -9,6 +9,8 @@ import { FsTreeStore } from './adapters/fs/tree-store';
 import { OfflineModelClient } from './adapters/model/offline-model-client';
 import type { AgentHost } from './adapters/pipeline/agent-host';
 import type { BuildInfo, ModelClient } from './core/ports';
+import { readBuildContext } from './core/review';
+import type { ReviewPorts } from './core/review-stage';
 import type { CommandRunner } from './core/validate';
 import type { Settings } from './core/settings';
 import type { SynthesisPorts } from './core/synthesize';
@@ -35,8 +37,24 @@ export async function compose(settings: Settings, host: AgentHost): Promise<Synt
       return createSecretlintScanner();
     },
     ...(settings.validation ? { commandRunner: () => commandRunner(outputDirectory, host) } : {}),
+    ...(settings.review.mode === 'pullRequest' ? { review: reviewPorts(host) } : {}),
     report: host,
     build: buildInfo(host),
+  };
+}
+
+/**
+ * The pull-request gate: the build's variables now (a repository that is not Azure Repos Git fails here,
+ * before the model is called), the Azure Repos publisher (azure-devops-node-api, in remote.js) only
+ * when the push is due.
+ */
+function reviewPorts(host: AgentHost): ReviewPorts {
+  return {
+    context: readBuildContext((name) => host.getVariable(name)),
+    publisher: async () => {
+      const { createReviewPublisher } = await import('./compose-remote');
+      return createReviewPublisher(host);
+    },
   };
 }
 

@@ -3,7 +3,7 @@
  */
 import { INPUTS, OUTPUTS, type InputName } from './core/contract';
 import { FindingsError, isSynthesisError, type CancelledError } from './core/errors';
-import type { PipelineHost } from './core/ports';
+import type { PipelineHost, TaskOutcome } from './core/ports';
 import { parseSettings, type RawInputs, type Settings } from './core/settings';
 import { attachSummary, fileCounts } from './core/publish';
 import { renderBlockedSummary } from './core/summary';
@@ -33,20 +33,7 @@ export async function run<H extends PipelineHost>(
   try {
     const settings = parseSettings(readInputs(host));
     const result = await synthesize(settings, await compose(settings, host));
-    const { written, unchanged, skipped } = fileCounts(result.manifest);
-    // The store's commit throws CancelledError unless the move had started; once started it completes.
-    const late = host.signal.aborted
-      ? 'The run was cancelled after the files had started moving into place, so the move was completed: wrote'
-      : 'Wrote';
-    const findings = result.findings.length;
-    host.setResult(
-      findings ? 'SucceededWithIssues' : 'Succeeded',
-      `${late} ${written} file(s) to ${result.outputDirectory}` +
-        (unchanged ? `; ${unchanged} already identical` : '') +
-        (skipped ? `; ${skipped} skipped (existing)` : '') +
-        (findings ? `; the scan reported ${findings} finding(s) as warnings (see the issues)` : '') +
-        '.',
-    );
+    host.setResult(...outcomeOf(result, host.signal.aborted));
     return result;
   } catch (err) {
     if (err instanceof FindingsError) publishBlocked(host, err);
@@ -54,6 +41,34 @@ export async function run<H extends PipelineHost>(
     host.setResult(cancelled ? 'Cancelled' : 'Failed', describeError(err, host));
     return undefined;
   }
+}
+
+/** The result and its message for a run that produced files. */
+function outcomeOf(result: SynthesisResult, cancelledLate: boolean): [TaskOutcome, string] {
+  const { written, unchanged, skipped } = fileCounts(result.manifest);
+  const findings = result.findings.length;
+  const { review } = result;
+  const pullRequest = review
+    ? `${review.created ? 'opened' : 'updated'} pull request ${review.pullRequestId} from '${review.branch}' (${review.pullRequestUrl})`
+    : '';
+  if (result.conflicts.length)
+    return [
+      'SucceededWithIssues',
+      `Pushed the files to '${review?.branch ?? ''}' and ${pullRequest}, with merge conflicts in ${result.conflicts.length} file(s) (${result.conflicts.slice(0, 5).join(', ')}${result.conflicts.length > 5 ? ', ...' : ''}) for a person to resolve there; the output directory ${result.outputDirectory} was left unchanged.`,
+    ];
+  // The store's commit throws CancelledError unless the move had started; once started it completes.
+  const late = cancelledLate
+    ? 'The run was cancelled after the files had started moving into place, so the move was completed: wrote'
+    : 'Wrote';
+  return [
+    findings ? 'SucceededWithIssues' : 'Succeeded',
+    `${late} ${written} file(s) to ${result.outputDirectory}` +
+      (unchanged ? `; ${unchanged} already identical` : '') +
+      (skipped ? `; ${skipped} skipped (existing)` : '') +
+      (findings ? `; the scan reported ${findings} finding(s) as warnings (see the issues)` : '') +
+      (review ? `; ${pullRequest}` : '') +
+      '.',
+  ];
 }
 
 /** A run the scan stopped: the SARIF path for later steps, and the findings on the summary page. */

@@ -34,6 +34,11 @@ export const INPUTS = {
   repairAttempts: 'repairAttempts',
   validateTimeoutSeconds: 'validateTimeoutSeconds',
   validateWorkingDirectory: 'validateWorkingDirectory',
+  reviewMode: 'reviewMode',
+  reviewBranch: 'reviewBranch',
+  reviewTargetBranch: 'reviewTargetBranch',
+  reviewDraft: 'reviewDraft',
+  reviewers: 'reviewers',
 } as const;
 
 export type InputName = (typeof INPUTS)[keyof typeof INPUTS];
@@ -48,6 +53,9 @@ export const OUTPUTS = {
   promptTokens: 'promptTokens',
   completionTokens: 'completionTokens',
   sarifPath: 'sarifPath',
+  pullRequestId: 'pullRequestId',
+  pullRequestUrl: 'pullRequestUrl',
+  reviewBranch: 'reviewBranch',
 } as const;
 
 export type OutputName = (typeof OUTPUTS)[keyof typeof OUTPUTS];
@@ -66,6 +74,7 @@ export const DEFAULTS = {
   timeoutSeconds: 300,
   repairAttempts: 2,
   validateTimeoutSeconds: 600,
+  reviewMode: 'none',
 } as const;
 
 /** Where the manifest is written, relative to the output directory. */

@@ -5,6 +5,7 @@ import { OUTPUTS } from './contract';
 import type { Intent } from './intent';
 import type { Manifest } from './manifest';
 import type { Logger, PipelineHost } from './ports';
+import type { ReviewResult } from './review';
 import type { Finding } from './scan';
 import { renderSummary } from './summary';
 
@@ -20,6 +21,15 @@ export interface SynthesisResult {
   findings: Finding[];
   /** The SARIF log, when one was written. */
   sarifPath?: string;
+  /** reviewMode 'pullRequest': the push and the pull request. */
+  review?: ReviewResult;
+  /**
+   * Files a pull request carries with conflict markers (conflictPolicy 'merge'); when there are any, the
+   * output directory was left unchanged.
+   */
+  conflicts: string[];
+  /** False when nothing was written to the output directory (conflicts sent for review). */
+  written: boolean;
 }
 
 export interface PublishPorts {
@@ -31,14 +41,17 @@ export interface PublishPorts {
 export function publish(result: SynthesisResult, ports: PublishPorts): void {
   const { manifest } = result;
   const { report } = ports;
-  report.setOutput(OUTPUTS.filesWritten, String(fileCounts(manifest).written));
-  report.setOutput(OUTPUTS.manifestPath, result.manifestPath);
+  report.setOutput(OUTPUTS.filesWritten, String(result.written ? fileCounts(manifest).written : 0));
+  report.setOutput(OUTPUTS.manifestPath, result.written ? result.manifestPath : '');
   report.setOutput(OUTPUTS.outputDirectory, result.outputDirectory);
   report.setOutput(OUTPUTS.serviceName, manifest.intent.serviceName ?? '');
   report.setOutput(OUTPUTS.language, manifest.intent.language ?? '');
   report.setOutput(OUTPUTS.promptTokens, String(manifest.usage.promptTokens));
   report.setOutput(OUTPUTS.completionTokens, String(manifest.usage.completionTokens));
   report.setOutput(OUTPUTS.sarifPath, result.sarifPath ?? '');
+  report.setOutput(OUTPUTS.pullRequestId, result.review ? String(result.review.pullRequestId) : '');
+  report.setOutput(OUTPUTS.pullRequestUrl, result.review?.pullRequestUrl ?? '');
+  report.setOutput(OUTPUTS.reviewBranch, result.review?.branch ?? '');
   attachSummary(
     ports,
     renderSummary({
@@ -48,6 +61,9 @@ export function publish(result: SynthesisResult, ports: PublishPorts): void {
       ...(result.modelSummary ? { modelSummary: result.modelSummary } : {}),
       findings: result.findings,
       ...(result.sarifPath ? { sarifPath: result.sarifPath } : {}),
+      ...(result.review ? { review: result.review } : {}),
+      conflicts: result.conflicts,
+      written: result.written,
     }),
   );
 }

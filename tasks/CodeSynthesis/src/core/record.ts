@@ -7,6 +7,7 @@ import { MANIFEST_PATH } from './contract';
 import { estimateCost } from './cost';
 import type { Validated } from './draft';
 import { buildManifest, checkManifestLocation, manifestContent, type Manifest } from './manifest';
+import { baseCopies } from './merge-plan';
 import type { BuildInfo, Clock, FileToWrite, PipelineHost, TokenUsage, TreeStore } from './ports';
 import { promptText } from './prompt';
 import { recordCall } from './provenance';
@@ -28,6 +29,12 @@ export interface RunRecord {
    * then the manifest.
    */
   files: FileToWrite[];
+  /**
+   * Every file the run leaves, as it leaves it, whether written now or already there: each generated
+   * file (created, replaced, merged, unchanged or with conflicts; not a skipped one), every base copy,
+   * the prompt records and the manifest. What a review branch gets.
+   */
+  tree: FileToWrite[];
   manifest: Manifest;
 }
 
@@ -60,6 +67,14 @@ export async function recordRun(
   const usage = totalUsage(draft);
   const { plan } = draft;
   const conflicted = plan.conflicts.map((c) => ({ path: c.path, content: c.content }));
+  const written = [
+    ...plan.write,
+    ...conflicted,
+    ...(plan.kept ?? []),
+    ...draft.generated.filter(
+      (f) => plan.unchanged.includes(f.path) && !plan.kept?.some((k) => k.path === f.path),
+    ),
+  ];
   const manifest = buildManifest({
     version: ports.version,
     now: ports.clock.now(),
@@ -80,14 +95,7 @@ export async function recordRun(
     provenanceHeaders: settings.provenanceHeaders,
     ...(settings.prices ? { estimatedCost: estimateCost(usage, settings.prices) } : {}),
     conflictPolicy: settings.conflictPolicy,
-    written: [
-      ...plan.write,
-      ...conflicted,
-      ...(plan.kept ?? []),
-      ...draft.generated.filter(
-        (f) => plan.unchanged.includes(f.path) && !plan.kept?.some((k) => k.path === f.path),
-      ),
-    ],
+    written,
     overwritten: plan.overwritten,
     unchanged: plan.unchanged,
     skipped: plan.skipped,
@@ -95,13 +103,16 @@ export async function recordRun(
     conflicted: conflicted.map((f) => f.path),
     generated: draft.generated,
   });
+  const records = [
+    ...recorded.map((r) => r.record),
+    { path: MANIFEST_PATH, content: manifestContent(manifest) },
+  ];
   return {
-    files: [
-      ...plan.write,
-      ...conflicted,
-      ...draft.baseCopies,
-      ...recorded.map((r) => r.record),
-      { path: MANIFEST_PATH, content: manifestContent(manifest) },
+    files: [...plan.write, ...conflicted, ...draft.baseCopies, ...records],
+    tree: [
+      ...written,
+      ...(settings.conflictPolicy === 'merge' ? baseCopies(draft.generated, plan) : []),
+      ...records,
     ],
     manifest,
   };

@@ -4,6 +4,7 @@
 import { DEFAULTS, INPUTS, type InputName } from './contract';
 import { InputError } from './errors';
 import type { ModelSettings, ProviderName } from './ports';
+import { parseReviewSettings, type ReviewSettings } from './review';
 import { checkWorkingDirectory } from './validate';
 
 export type AuthSettings =
@@ -40,6 +41,8 @@ export interface Settings {
   timeoutSeconds: number;
   /** validateCommand and its limits; absent when no command is set (no validation). */
   validation?: ValidationSettings;
+  /** The pull-request gate (reviewMode and its inputs). */
+  review: ReviewSettings;
 }
 
 export interface ValidationSettings {
@@ -254,6 +257,7 @@ export function parseSettings(raw: RawInputs): Settings {
       : {}),
     timeoutSeconds,
     ...(validation ? { validation } : {}),
+    review: parseReviewSettings(raw),
   };
 }
 

@@ -1,10 +1,12 @@
 /**
  * The use case, as a list of stages over a draft (draft.ts), each in its own file:
  *
- *   read the intent -> generate -> check paths and plan -> scan -> validate and repair -> record
- *   -> commit -> publish
+ *   read the intent -> (plan the review) -> generate -> check paths and plan -> scan
+ *   -> validate and repair -> record -> (push for review) -> commit -> publish
  *
- * Nothing reaches the output directory before the commit stage, which writes everything or nothing.
+ * Nothing reaches the output directory before the commit stage, which writes everything or nothing. In
+ * reviewMode 'pullRequest' the push comes first, so a failed push leaves the output directory as it
+ * was; merge conflicts then go to the review branch only, and the output directory is left unchanged.
  */
 import { MANIFEST_PATH } from './contract';
 import { checkAndPlan } from './check';
@@ -16,6 +18,7 @@ import type { BuildInfo, Clock, FileReader, Logger, ModelClient, PipelineHost, T
 import { publish, type SynthesisResult } from './publish';
 import { readIntent } from './read-intent';
 import { recordRun } from './record';
+import { planReview, publishForReview, type ReviewPorts } from './review-stage';
 import type { SecretScanner } from './scan';
 import { reportFindings, scan } from './scan-stage';
 import type { Settings } from './settings';
@@ -42,6 +45,8 @@ export interface SynthesisPorts {
   secretScanner(): Promise<SecretScanner>;
   /** Makes the runner of validateCommand (a sandbox over a scratch copy); set when validation is. */
   commandRunner?(): Promise<CommandRunner>;
+  /** The pull-request gate; set in reviewMode 'pullRequest' only. */
+  review?: ReviewPorts;
   /** Task issues, the SARIF artifact, outputs, the summary and the masker of registered secrets: the host. */
   report: Pick<PipelineHost, 'logIssue' | 'publishCodeAnalysisLog' | 'mask' | 'setOutput' | 'publishSummary'>;
   /** The build around the run; `intentVariable` is the pipeline variable `intent`, to tell it from inline text. */
@@ -57,24 +62,47 @@ export interface SynthesisPorts {
  */
 export async function synthesize(settings: Settings, ports: SynthesisPorts): Promise<SynthesisResult> {
   const { intentVariable, ...build } = ports.build ?? {};
+  const buildInfo = ports.build ? { build } : {};
   const where = {
     ...ports,
     outputDirectory: ports.tree.root,
     ...(build.buildId ? { buildId: build.buildId } : {}),
   };
+  if (settings.review.mode === 'pullRequest' && !ports.review)
+    throw new Error("synthesize: reviewMode 'pullRequest' needs the review ports; compose() gives them.");
 
   const prepared = await readIntent(settings, {
     ...ports,
     ...(intentVariable !== undefined ? { intentVariable } : {}),
   });
+  const review =
+    settings.review.mode === 'pullRequest' && ports.review
+      ? {
+          plan: planReview(prepared, settings.review, ports.review, ports.tree.root, ports.log),
+          ports: ports.review,
+        }
+      : undefined;
   const generated = await generate(prepared, ports);
-  const checked = await checkAndPlan(generated, settings, where);
+  // For review, merge conflicts go to the branch with their markers; otherwise they fail the run.
+  const check = (d: Generated) => checkAndPlan(d, settings, where, review !== undefined);
+  const checked = await check(generated);
   const scanned = await scan(checked, settings, where);
-  const recheck = async (d: Generated) => scan(await checkAndPlan(d, settings, where), settings, where);
-  const validated = await validateAndRepair(scanned, settings, { ...ports, recheck });
+  const validated = await validateAndRepair(scanned, settings, {
+    ...ports,
+    recheck: async (d) => scan(await check(d), settings, where),
+  });
   const reported = reportFindings(validated, settings, where);
-  const record = await recordRun(reported, settings, { ...ports, ...(ports.build ? { build } : {}) });
-  await commit(record, ports);
+  const record = await recordRun(reported, settings, { ...ports, ...buildInfo });
+  const reviewed = review
+    ? await publishForReview(review.plan, record, reported, { ...ports, ...buildInfo, review: review.ports })
+    : undefined;
+  const conflicts = reported.plan.conflicts.map((c) => c.path);
+  if (conflicts.length)
+    ports.log.warn(
+      `${conflicts.length} file(s) have merge conflicts: they are in the pull request with conflict markers, and the output directory was left unchanged.`,
+    );
+  else await commit(record, ports);
+
   const result: SynthesisResult = {
     intent: reported.intent,
     manifest: record.manifest,
@@ -83,6 +111,9 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
     ...(reported.modelSummary ? { modelSummary: reported.modelSummary } : {}),
     findings: reported.findings,
     ...(reported.sarifPath ? { sarifPath: reported.sarifPath } : {}),
+    ...(reviewed ? { review: reviewed } : {}),
+    conflicts,
+    written: conflicts.length === 0,
   };
   publish(result, ports);
   return result;
