@@ -1,6 +1,6 @@
 /**
- * The review stage (reviewMode 'pullRequest', Azure Repos Git): planned before the model is asked (the
- * branches, where the output directory sits in the repository), then, once everything is checked,
+ * The review stage (reviewMode 'pullRequest', Azure Repos Git): its target settled before the model is
+ * asked (the branches, where the output directory sits in the repository), then, once everything is checked,
  * scanned and validated and before the output directory is written, one push of every file the run
  * leaves (the files, the base copies, the prompt records, the manifest) to the review branch, and the
  * pull request opened or updated. A failed push leaves the output directory unchanged.
@@ -36,7 +36,7 @@ export interface ReviewPorts {
 }
 
 /** Where the run's files go for review. */
-export interface ReviewPlan {
+export interface ReviewTarget {
   branch: string;
   targetBranch: string;
   /** The output directory relative to the repository root ('' for the root). */
@@ -47,18 +47,18 @@ export interface ReviewPlan {
 }
 
 /**
- * Plan the review before the model is called: the review and target branches and the output
- * directory's place in the repository.
+ * Where the review goes, settled before the model is called: the review and target branches and the
+ * output directory's place in the repository.
  * @throws ReviewError when the output directory is not inside Build.SourcesDirectory, when the build's
  *   branch cannot be a target, or when both branches are one.
  */
-export function planReview(
+export function resolveReviewTarget(
   draft: Prepared,
   settings: Extract<ReviewSettings, { mode: 'pullRequest' }>,
   review: ReviewPorts,
   outputDirectory: string,
   log: Pick<Logger, 'info'>,
-): ReviewPlan {
+): ReviewTarget {
   const prefix = repositoryPath(outputDirectory, review.context.sourcesDirectory);
   const { branch, targetBranch } = resolveBranches(draft.intent, settings, review.context.sourceBranch);
   log.info(
@@ -89,14 +89,14 @@ export interface PublishForReviewPorts {
  *   before the push.
  */
 export async function publishForReview(
-  plan: ReviewPlan,
+  target: ReviewTarget,
   record: RunRecord,
   draft: Scanned & Validated,
   ports: PublishForReviewPorts,
 ): Promise<ReviewResult> {
   throwIfAborted(ports.signal);
   const publisher = await ports.review.publisher();
-  const { context } = plan;
+  const { context } = target;
   const buildUrl = context.buildId
     ? buildSummaryUrl(context.collectionUri, context.project, context.buildId)
     : undefined;
@@ -104,10 +104,10 @@ export async function publishForReview(
     {
       repositoryId: context.repositoryId,
       project: context.project,
-      branch: plan.branch,
-      targetBranch: plan.targetBranch,
+      branch: target.branch,
+      targetBranch: target.targetBranch,
       baseCommit: context.sourceVersion,
-      files: repositoryFiles(plan.prefix, record.tree),
+      files: repositoryFiles(target.prefix, record.tree),
       commitMessage: reviewCommitMessage(draft.intent, ports.version, ports.build?.buildNumber),
       title: reviewTitle(draft.intent),
       description: buildReviewDescription({
@@ -115,8 +115,8 @@ export async function publishForReview(
         ...(buildUrl ? { buildUrl } : {}),
         sections: descriptionSections(draft),
       }),
-      draft: plan.draft,
-      reviewers: plan.reviewers,
+      draft: target.draft,
+      reviewers: target.reviewers,
       label: REVIEW_LABEL,
     },
     ports.signal,

@@ -9,7 +9,7 @@ import type { Checked, Scanned } from './draft';
 import { FindingsError } from './errors';
 import type { FileToWrite, Logger, PipelineHost } from './ports';
 import { buildSarif, sarifContent } from './sarif';
-import { countFindings, scanFiles, type Finding, type ScanReport, type SecretScanner } from './scan';
+import { countFindings, scanFiles, type ScanReport, type SecretScanner } from './scan';
 import { AZURE_RULES } from './scan-rules/azure';
 import { PLACEHOLDER_RULES } from './scan-rules/placeholders';
 import { policyRules } from './scan-rules/policy';
@@ -92,5 +92,3 @@ function publish(
   if (sarifPath) ports.log.info(`SARIF log of the scan of ${files.length} file(s): ${sarifPath}.`);
   return sarifPath;
 }
-
-export type { Finding };

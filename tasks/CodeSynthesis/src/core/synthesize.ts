@@ -1,7 +1,7 @@
 /**
  * The use case, as a list of stages over a draft (draft.ts), each in its own file:
  *
- *   read the intent -> (plan the review) -> generate -> check paths and plan -> scan
+ *   read the intent -> (the review's target) -> generate -> check paths and plan -> scan
  *   -> validate and repair -> record -> (push for review) -> commit -> publish
  *
  * Nothing reaches the output directory before the commit stage, which writes everything or nothing. In
@@ -18,7 +18,7 @@ import type { BuildInfo, Clock, FileReader, Logger, ModelClient, PipelineHost, T
 import { publish, type SynthesisResult } from './publish';
 import { readIntent } from './read-intent';
 import { recordRun } from './record';
-import { planReview, publishForReview, type ReviewPorts } from './review-stage';
+import { resolveReviewTarget, publishForReview, type ReviewPorts } from './review-stage';
 import type { SecretScanner } from './scan';
 import { reportFindings, scan } from './scan-stage';
 import type { Settings } from './settings';
@@ -78,7 +78,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   const review =
     settings.review.mode === 'pullRequest' && ports.review
       ? {
-          plan: planReview(prepared, settings.review, ports.review, ports.tree.root, ports.log),
+          target: resolveReviewTarget(prepared, settings.review, ports.review, ports.tree.root, ports.log),
           ports: ports.review,
         }
       : undefined;
@@ -94,7 +94,11 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   const reported = reportFindings(validated, settings, where);
   const record = await recordRun(reported, settings, { ...ports, ...buildInfo });
   const reviewed = review
-    ? await publishForReview(review.plan, record, reported, { ...ports, ...buildInfo, review: review.ports })
+    ? await publishForReview(review.target, record, reported, {
+        ...ports,
+        ...buildInfo,
+        review: review.ports,
+      })
     : undefined;
   const conflicts = reported.plan.conflicts.map((c) => c.path);
   if (conflicts.length)

@@ -134,7 +134,8 @@ async function repair(
 
 /**
  * The files the command sees over the copy of the output directory: those the write plan would write
- * (a skipped file is left as the person has it; an unchanged one is there already).
+ * (a skipped file is left as the person has it; an unchanged one is there already; a file whose merge
+ * conflicts, sent for review, is validated as the person has it).
  */
 export function filesToValidate(draft: Scanned): FileToWrite[] {
   return draft.plan.write;
