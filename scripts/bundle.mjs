@@ -87,14 +87,14 @@ const silentScanInternals = {
 };
 
 // The remote providers (Key Vault, Entra ID, Azure OpenAI, Azure DevOps and their SDKs: ~85% of the code)
-// ship as a second file, remote.js, beside index.js. compose.ts reaches them only through
-// `await import('./adapters/model/connect')`, which in the task bundle becomes a literal require of
-// ./remote.js: the offline path neither loads nor compiles them (compiling 4 MB of JS costs ~50 ms).
-const REMOTE_ENTRY = path.join(TASK_SRC, 'src', 'adapters', 'model', 'connect.ts');
+// ship as a second file, remote.js, beside index.js. compose.ts reaches their composition only through
+// `await import('./compose-remote')`, which in the task bundle becomes a literal require of ./remote.js:
+// the offline path neither loads nor compiles them (compiling 4 MB of JS costs ~50 ms).
+const REMOTE_ENTRY = path.join(TASK_SRC, 'src', 'compose-remote.ts');
 const remoteSplit = {
   name: 'remote-split',
   setup(build) {
-    build.onResolve({ filter: /[\\/]adapters[\\/]model[\\/]connect$/ }, (args) =>
+    build.onResolve({ filter: /^\.\/compose-remote$/ }, (args) =>
       args.kind === 'dynamic-import' ? { path: './remote.js', external: true } : undefined,
     );
   },
@@ -145,8 +145,9 @@ export function checkBundles(metafile, read) {
 
   const [taskOut, task] = entry('src/index.ts');
   if (!task) return ['no bundle for tasks/CodeSynthesis/src/index.ts in the metafile'];
-  const [remoteOut, remote] = entry('model/connect.ts');
-  if (!remote) problems.push('no remote.js bundle for adapters/model/connect.ts in the metafile');
+  const [remoteOut, remote] = entry('src/compose-remote.ts');
+  if (!remote)
+    problems.push('no remote.js bundle for tasks/CodeSynthesis/src/compose-remote.ts in the metafile');
   else if (Object.keys(remote.inputs).some((p) => TASK_LIB.test(p)))
     problems.push(
       `${remoteOut} includes azure-pipelines-task-lib: the task must hold exactly one copy, in index.js`,

@@ -240,7 +240,7 @@ describe('scripts/bundle.mjs checks', () => {
   const CLI = 'tasks/CodeSynthesis/src/cli.ts';
   const TASK_LIB = 'node_modules/azure-pipelines-task-lib/task.js';
 
-  const REMOTE = 'tasks/CodeSynthesis/src/adapters/model/connect.ts';
+  const REMOTE = 'tasks/CodeSynthesis/src/compose-remote.ts';
   /**
    * A metafile: edges 'a>b' (static) or 'a~>b' (dynamic import); outputs list their inputs. The remote.js
    * bundle (REMOTE) is added with an SDK unless the outputs name it.

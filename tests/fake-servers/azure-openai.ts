@@ -402,8 +402,10 @@ export class RecordingLogger implements Logger {
 /** A request for files as prompt.ts builds it, with the real reply schema. */
 export function chatRequest(settings: ModelSettings = {}): ModelRequest {
   return {
-    system: 'You generate services. Reply with JSON only.',
-    user: 'Generate the service described here:\n\nA weather API in Python.',
+    messages: [
+      { role: 'system', content: 'You generate services. Reply with JSON only.' },
+      { role: 'user', content: 'Generate the service described here:\n\nA weather API in Python.' },
+    ],
     responseSchema: {
       name: REPLY_SCHEMA.name,
       schema: REPLY_SCHEMA.schema as unknown as Record<string, unknown>,

@@ -5,6 +5,16 @@ import type { InputName, OutputName } from '../../tasks/CodeSynthesis/src/core/c
 import { CancelledError } from '../../tasks/CodeSynthesis/src/core/errors';
 import type { RuleInfo, SecretMatch, SecretScanner } from '../../tasks/CodeSynthesis/src/core/scan';
 import type {
+  CommandRequest,
+  CommandResult,
+  CommandRunner,
+  Isolation,
+} from '../../tasks/CodeSynthesis/src/core/validate';
+import type {
+  AgentHost,
+  ServiceConnection,
+} from '../../tasks/CodeSynthesis/src/adapters/pipeline/agent-host';
+import type {
   FileReader,
   IssueLocation,
   FileToWrite,
@@ -13,8 +23,6 @@ import type {
   ModelReply,
   ModelRequest,
   PathState,
-  PipelineHost,
-  ServiceConnection,
   TaskOutcome,
   TreeStore,
 } from '../../tasks/CodeSynthesis/src/core/ports';
@@ -24,10 +32,11 @@ export interface LogLine {
   text: string;
 }
 
-export class FakeHost implements PipelineHost {
+export class FakeHost implements AgentHost {
   readonly lines: LogLine[] = [];
   readonly outputs: Partial<Record<OutputName, string>> = {};
-  readonly secrets: string[] = [];
+  /** Every value passed to setSecret, in order. */
+  readonly registered: string[] = [];
   readonly issues: { level: 'error' | 'warning'; message: string; at?: IssueLocation }[] = [];
   /** The SARIF logs published, in order. */
   readonly sarif: string[] = [];
@@ -52,7 +61,10 @@ export class FakeHost implements PipelineHost {
     return c;
   }
   setSecret(value: string) {
-    this.secrets.push(value);
+    this.registered.push(value);
+  }
+  secrets(): readonly string[] {
+    return [...this.registered];
   }
   setOutput(name: OutputName, value: string) {
     this.outputs[name] = value;
@@ -68,7 +80,7 @@ export class FakeHost implements PipelineHost {
     return `/agent/_temp/CodeSynthesis-${this.sarif.length}.sarif`;
   }
   mask(text: string) {
-    return this.secrets.reduce((t, s) => (s ? t.split(s).join('***') : t), text);
+    return this.registered.reduce((t, s) => (s ? t.split(s).join('***') : t), text);
   }
   proxy() {
     return undefined;
@@ -120,6 +132,9 @@ export class MemoryTree implements TreeStore {
       };
     });
   }
+  async read(path: string): Promise<string | undefined> {
+    return this.files.get(path);
+  }
   async commit(files: readonly FileToWrite[], signal: AbortSignal): Promise<void> {
     if (signal.aborted) throw new CancelledError();
     this.commits++;
@@ -129,6 +144,8 @@ export class MemoryTree implements TreeStore {
 
 export class FakeModel implements ModelClient {
   readonly requests: ModelRequest[] = [];
+  /** Replies served first, in order, before `reply` (which answers every request after them). */
+  readonly queue: (Partial<ModelReply> & { content: string })[] = [];
   constructor(
     public reply: Partial<ModelReply> & { content: string },
     public info: ModelInfo = {
@@ -141,11 +158,34 @@ export class FakeModel implements ModelClient {
   async complete(request: ModelRequest): Promise<ModelReply> {
     this.requests.push(request);
     return {
-      id: 'chatcmpl-1',
+      id: `chatcmpl-${this.requests.length}`,
       model: 'gpt-4o',
       finishReason: 'stop',
       usage: { promptTokens: 10, completionTokens: 20 },
-      ...this.reply,
+      ...(this.queue.shift() ?? this.reply),
+    };
+  }
+}
+
+/** A CommandRunner that answers from a script, keeping every request (files included). */
+export class FakeRunner implements CommandRunner {
+  readonly requests: CommandRequest[] = [];
+  /** Results served in order; the last one answers every run after them. */
+  constructor(
+    public results: Partial<CommandResult>[] = [{}],
+    public isolation: Isolation = { kind: 'pid-namespace', mechanism: 'fake', readOnly: [] },
+  ) {}
+  async run(request: CommandRequest): Promise<CommandResult> {
+    this.requests.push({ ...request, files: request.files.map((f) => ({ ...f })) });
+    const scripted = this.results.length > 1 ? this.results.shift()! : (this.results[0] ?? {});
+    return {
+      exitCode: 0,
+      durationMs: 1234,
+      outputTail: '',
+      timedOut: false,
+      cancelled: false,
+      isolation: this.isolation,
+      ...scripted,
     };
   }
 }
@@ -190,6 +230,16 @@ export function filesReply(files: Record<string, string>, summary = 'done'): { c
       summary,
     }),
   };
+}
+
+/** The system message of a request. */
+export function systemOf(request: ModelRequest): string {
+  return request.messages.find((m) => m.role === 'system')?.content ?? '';
+}
+
+/** The last user message of a request. */
+export function userOf(request: ModelRequest): string {
+  return [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
 }
 
 export const WEATHER_CARD = `service:

@@ -27,6 +27,7 @@ import {
   DEFAULT_CONTENT,
   type FakeOpenAI,
 } from '../fake-servers/azure-openai';
+import { TimeBudget } from '../../tasks/CodeSynthesis/src/adapters/net/time-budget';
 import { startFakeAzure, startFakeProxy, type FakeAzure } from '../support/fake-azure';
 
 const KEY = 'azure-key-0123456789abcdef';
@@ -55,7 +56,7 @@ describe('integration: Azure OpenAI client (real openai SDK over HTTPS)', () => 
       apiVersion: '2024-10-21',
       apiKey: KEY,
       fetch: trustingFetch(server.caPem),
-      timeoutMs: 10_000,
+      budget: new TimeBudget(10_000),
       maxRetries: 2,
       logger,
       ...over,
@@ -107,8 +108,8 @@ describe('integration: Azure OpenAI client (real openai SDK over HTTPS)', () => 
     assert.equal(seen.headers.authorization, undefined);
     const body = fake.chats.at(-1)!.body;
     assert.deepEqual(body['messages'], [
-      { role: 'system', content: chatRequest().system },
-      { role: 'user', content: chatRequest().user },
+      { role: 'system', content: chatRequest().messages[0]!.content },
+      { role: 'user', content: chatRequest().messages[1]!.content },
     ]);
     assert.deepEqual(body['response_format'], {
       type: 'json_schema',
@@ -340,6 +341,37 @@ describe('integration: Azure OpenAI client (real openai SDK over HTTPS)', () => 
   });
 
   describe('retries and the time budget', () => {
+    it('retries in our loop, not the SDK: each attempt is a first try to the SDK, with its answer as sent', async () => {
+      fake.enqueue(azureAnswers.throttled(20), azureAnswers.serverError({ 'retry-after-ms': '10' }));
+      const reply = await client({ maxRetries: 3 }).complete(chatRequest(), new AbortController().signal);
+      assert.equal(reply.content, DEFAULT_CONTENT);
+      const attempts = server.requests.filter((r) => r.url.includes('/chat/completions')).slice(-3);
+      assert.deepEqual(
+        attempts.map((r) => r.headers['x-stainless-retry-count']),
+        ['0', '0', '0'],
+      );
+      assert.deepEqual(logger.at('info'), [
+        'Azure OpenAI answered 429; retrying in 20 ms (retry 1 of 3).',
+        'Azure OpenAI answered 500; retrying in 10 ms (retry 2 of 3).',
+      ]);
+    });
+
+    it('one time budget for the run: a second call gets only what the first left', async () => {
+      const c = client({ budget: new TimeBudget(1000) });
+      fake.enqueue({ ...completion(DEFAULT_CONTENT), delayMs: 600 });
+      await c.complete(chatRequest(), new AbortController().signal);
+      fake.enqueue({ ...completion('late'), delayMs: 1500 });
+      const started = Date.now();
+      const err = await failure(c);
+      assert.ok(Date.now() - started < 700, 'the second call stopped when the budget ran out');
+      assert.match(
+        err.message,
+        new RegExp(
+          `^Azure OpenAI at ${host} did not answer within the [34]\\d\\d ms left of 'timeoutSeconds' \\(1 s for the whole run\\)\\.$`,
+        ),
+      );
+    });
+
     it('retries a 429 after retry-after-ms, logging the wait', async () => {
       fake.enqueue(azureAnswers.throttled(60));
       const started = Date.now();
@@ -367,7 +399,7 @@ describe('integration: Azure OpenAI client (real openai SDK over HTTPS)', () => 
     it('does not wait for a retry that would outlast the time budget', async () => {
       fake.enqueue(azureAnswers.throttled(60_000));
       const started = Date.now();
-      const err = await failure(client({ timeoutMs: 2000 }));
+      const err = await failure(client({ budget: new TimeBudget(2000) }));
       assert.ok(Date.now() - started < 1000);
       assert.equal(fake.chats.length, 1);
       assert.match(
@@ -381,7 +413,7 @@ describe('integration: Azure OpenAI client (real openai SDK over HTTPS)', () => 
     it('aborts a call that outlasts the time budget', async () => {
       fake.enqueue({ ...completion('late'), delayMs: 1500 });
       const started = Date.now();
-      const err = await failure(client({ timeoutMs: 300 }));
+      const err = await failure(client({ budget: new TimeBudget(300) }));
       assert.ok(Date.now() - started < 1200, 'aborted at the budget');
       assert.equal(
         err.describe(),
@@ -513,9 +545,14 @@ describe('integration: Azure OpenAI client (real openai SDK over HTTPS)', () => 
     it('retries a connection failure and logs it', async () => {
       const port = await closedPort();
       await failure(client({ endpoint: `https://127.0.0.1:${port}`, maxRetries: 1 }));
-      assert.deepEqual(logger.at('info'), [
-        `Could not connect to 127.0.0.1:${port}; retrying (retry 1 of 1).`,
-      ]);
+      const lines = logger.at('info');
+      assert.equal(lines.length, 1, lines.join('\n'));
+      assert.match(
+        lines[0]!,
+        new RegExp(
+          `^Could not connect to 127\\.0\\.0\\.1:${port}; retrying in \\d+ ms \\(retry 1 of 1\\)\\.$`,
+        ),
+      );
     });
   });
 });

@@ -373,7 +373,7 @@ describe('integration: Azure Repos publisher (pull-request gate)', () => {
     Object.assign(pipeline, { certificates: () => ({ caFile: net.caFile }) });
     const result = await createAzureReposPublisher(pipeline).publish(request(), signal);
     assert.equal(result.created, true);
-    assert.deepEqual(pipeline.secrets, [TOKEN]);
+    assert.deepEqual(pipeline.registered, [TOKEN]);
 
     assert.throws(
       () => createAzureReposPublisher(new FakeHost()),

@@ -12,7 +12,7 @@ import {
 } from '../../tasks/CodeSynthesis/src/adapters/azure/credential';
 import { loadNetwork, type Network } from '../../tasks/CodeSynthesis/src/adapters/net/network';
 import { CredentialError } from '../../tasks/CodeSynthesis/src/core/errors';
-import type { ServiceConnection } from '../../tasks/CodeSynthesis/src/core/ports';
+import type { ServiceConnection } from '../../tasks/CodeSynthesis/src/adapters/pipeline/agent-host';
 import { startCorporateNetwork, type CorporateNetwork } from '../support/azure-world';
 import { startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
 import { FAKE_HOSTS } from '../support/test-ca';

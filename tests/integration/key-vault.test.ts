@@ -11,7 +11,10 @@ import { createCredential } from '../../tasks/CodeSynthesis/src/adapters/azure/c
 import { KeyVaultSecretStore } from '../../tasks/CodeSynthesis/src/adapters/azure/key-vault-secret-store';
 import { loadNetwork, type Network } from '../../tasks/CodeSynthesis/src/adapters/net/network';
 import { CredentialError } from '../../tasks/CodeSynthesis/src/core/errors';
-import type { ProxySettings, ServiceConnection } from '../../tasks/CodeSynthesis/src/core/ports';
+import type {
+  ProxySettings,
+  ServiceConnection,
+} from '../../tasks/CodeSynthesis/src/adapters/pipeline/agent-host';
 import { startCorporateNetwork, type CorporateNetwork } from '../support/azure-world';
 import { startFakeProxy, type FakeAzure, type FakeProxy } from '../support/fake-azure';
 import { AADSTS, fakeEntraId, type FakeEntraId } from '../fake-servers/entra-id';

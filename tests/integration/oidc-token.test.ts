@@ -132,6 +132,6 @@ describe('integration: Azure DevOps OIDC token (workload identity federation)', 
       },
     );
     assert.equal(readJobContext(full, 'vss-token').accessToken, 'vss-token');
-    assert.deepEqual(full.secrets, ['vss-token']);
+    assert.deepEqual(full.registered, ['vss-token']);
   });
 });

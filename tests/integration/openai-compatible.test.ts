@@ -19,6 +19,7 @@ import {
   trustingFetch,
   type FakeOpenAI,
 } from '../fake-servers/azure-openai';
+import { TimeBudget } from '../../tasks/CodeSynthesis/src/adapters/net/time-budget';
 import { startFakeAzure, type FakeAzure } from '../support/fake-azure';
 
 const KEY = 'sk-compat-SECRET-4242';
@@ -59,7 +60,7 @@ describe('integration: OpenAI-compatible client (real openai SDK over HTTPS)', (
       deployment: 'gpt-4o-mini',
       apiKey: KEY,
       fetch: trustingFetch(server.caPem),
-      timeoutMs: 10_000,
+      budget: new TimeBudget(10_000),
       maxRetries: 1,
       logger,
       ...over,

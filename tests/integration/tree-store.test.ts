@@ -446,6 +446,21 @@ describe('FsTreeStore (real file system)', function () {
     });
   });
 
+  describe('read', () => {
+    it('reads a regular file, and nothing through a symlink or at a folder', async () => {
+      fs.mkdirSync(path.join(root, '.synthesis', 'base'), { recursive: true });
+      fs.writeFileSync(path.join(root, '.synthesis', 'base', 'a.py'), 'généré\n');
+      fs.symlinkSync(outside, path.join(root, 'linked'));
+      fs.symlinkSync(path.join(outside, 'victim.txt'), path.join(root, 'victim.txt'));
+      const store = new FsTreeStore(root);
+      assert.equal(await store.read('.synthesis/base/a.py'), 'généré\n');
+      assert.equal(await store.read('missing.txt'), undefined);
+      assert.equal(await store.read('.synthesis'), undefined);
+      assert.equal(await store.read('linked/victim.txt'), undefined, 'not through a symlinked folder');
+      assert.equal(await store.read('victim.txt'), undefined, 'not a symlink itself');
+    });
+  });
+
   it('requires an absolute root', () => {
     assert.throws(() => new FsTreeStore('relative/out'), /absolute/);
   });

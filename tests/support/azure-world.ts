@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fakeAzureDevOps, fakeOidcToken } from '../fake-servers/azure-devops';
+import { fakeAzureRepos, type FakeAzureRepos, type FakeAzureReposOptions } from '../fake-servers/azure-repos';
 import { fakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../fake-servers/azure-openai';
 import { fakeEntraId, type FakeApp, type FakeEntraId } from '../fake-servers/entra-id';
 import { fakeKeyVault, type FakeKeyVault, type FakeVault } from '../fake-servers/key-vault';
@@ -130,6 +131,8 @@ export interface AzureWorldOptions {
   openaiHost?: RegExp;
   /** Hosts the proxy answers 502 for, as a proxy does when the host of a CONNECT does not resolve. */
   unknownHost?: (host: string) => boolean;
+  /** An Azure Repos Git repository of contoso/web at dev.azure.com, accepting the job's access token. */
+  repos?: Pick<FakeAzureReposOptions, 'repository' | 'files' | 'defaultBranch'>;
 }
 
 /** Fake Entra ID, Key Vault, Azure OpenAI and Azure DevOps behind the proxy, which asks for PROXY_USER. */
@@ -143,6 +146,8 @@ export interface AzureWorld extends CorporateNetwork {
    * 'gpt-4o', unless `options` say otherwise) in place of the current one, and returns it.
    */
   replaceOpenAI(options?: FakeOpenAIOptions): FakeOpenAI;
+  /** The fake Azure Repos, when `repos` was given. */
+  repos?: FakeAzureRepos;
 }
 
 export async function startAzureWorld(options: AzureWorldOptions): Promise<AzureWorld> {
@@ -175,7 +180,17 @@ export async function startAzureWorld(options: AzureWorldOptions): Promise<Azure
     host: options.openaiHost ?? /\.openai\.azure\.com$/,
     handle: (...args) => openai.route.handle(...args),
   };
-  const network = await startCorporateNetwork([openaiRoute, entra.route, vault.route, devops], {
+  // Azure Repos answers its Git calls and passes the others (OIDC tokens) to the fake Azure DevOps.
+  const repos = options.repos
+    ? fakeAzureRepos({
+        org: 'contoso',
+        project: 'web',
+        accessToken: SYSTEM_VSS_CONNECTION.auth!.AccessToken!,
+        ...options.repos,
+        next: devops,
+      })
+    : undefined;
+  const network = await startCorporateNetwork([openaiRoute, entra.route, vault.route, repos ?? devops], {
     credentials: PROXY_USER,
     unknownHost: options.unknownHost,
   });
@@ -187,5 +202,6 @@ export async function startAzureWorld(options: AzureWorldOptions): Promise<Azure
       return openai;
     },
     replaceOpenAI: (over) => (openai = newOpenAI(over)),
+    ...(repos ? { repos } : {}),
   };
 }

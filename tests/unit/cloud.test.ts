@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { cloudFromConnection, keyVaultUrl } from '../../tasks/CodeSynthesis/src/adapters/azure/cloud';
 import { CredentialError } from '../../tasks/CodeSynthesis/src/core/errors';
-import type { ServiceConnection } from '../../tasks/CodeSynthesis/src/core/ports';
+import type { ServiceConnection } from '../../tasks/CodeSynthesis/src/adapters/pipeline/agent-host';
 
 function conn(data: Record<string, string>): ServiceConnection {
   return { id: 'conn', scheme: 'ServicePrincipal', auth: {}, data };

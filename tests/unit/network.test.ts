@@ -8,12 +8,12 @@ import tls from 'node:tls';
 import {
   azureClientOptions,
   createFetch,
-  describeNetworkFailure,
   describeProxy,
   isBypassed,
   loadNetwork,
   type Network,
 } from '../../tasks/CodeSynthesis/src/adapters/net/network';
+import { describeNetworkFailure } from '../../tasks/CodeSynthesis/src/adapters/net/network-errors';
 import { SynthesisError } from '../../tasks/CodeSynthesis/src/core/errors';
 import {
   sendJson,

@@ -13,7 +13,15 @@ const EXAMPLES = path.resolve(__dirname, '../../../examples');
 const read = (name: string) => fs.readFileSync(path.join(EXAMPLES, name), 'utf8');
 
 function request(intent: Intent): ModelRequest {
-  return { system: 'sys', user: 'user', responseSchema: { name: 'files', schema: {} }, settings: {}, intent };
+  return {
+    messages: [
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'user' },
+    ],
+    responseSchema: { name: 'files', schema: {} },
+    settings: {},
+    intent,
+  };
 }
 const live = () => new AbortController().signal;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { oidcClaims } from '../../tasks/CodeSynthesis/src/adapters/azure/credential';
-import { isPermanentConnectionFailure } from '../../tasks/CodeSynthesis/src/adapters/model/model-errors';
+import { isPermanentNetworkFailure as isPermanentConnectionFailure } from '../../tasks/CodeSynthesis/src/adapters/net/network-errors';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 

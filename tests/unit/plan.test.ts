@@ -5,7 +5,7 @@ import type { FileToWrite, PathState } from '../../tasks/CodeSynthesis/src/core/
 import type { ConflictPolicy } from '../../tasks/CodeSynthesis/src/core/settings';
 
 const f = (path: string): FileToWrite => ({ path, content: `content of ${path}` });
-const POLICIES: ConflictPolicy[] = ['fail', 'overwrite', 'skip'];
+const POLICIES: readonly Exclude<ConflictPolicy, 'merge'>[] = ['fail', 'overwrite', 'skip'];
 
 function thrown(run: () => unknown): unknown {
   try {
@@ -28,7 +28,11 @@ describe('planWrite', () => {
         ],
         policy,
       );
-      assert.deepEqual(plan, { write: files, skipped: [], overwritten: [], unchanged: [] }, policy);
+      assert.deepEqual(
+        plan,
+        { write: files, skipped: [], overwritten: [], unchanged: [], merged: [], conflicts: [] },
+        policy,
+      );
     }
   });
 
@@ -54,6 +58,8 @@ describe('planWrite', () => {
         skipped: [],
         overwritten: ['old.ts', 'older.ts'],
         unchanged: [],
+        merged: [],
+        conflicts: [],
       });
     });
 
@@ -63,6 +69,8 @@ describe('planWrite', () => {
         skipped: ['old.ts', 'older.ts'],
         overwritten: [],
         unchanged: [],
+        merged: [],
+        conflicts: [],
       });
     });
   });
@@ -92,6 +100,8 @@ describe('planWrite', () => {
         skipped: ['src/a.ts'],
         overwritten: [],
         unchanged: [],
+        merged: [],
+        conflicts: [],
       });
     });
 
@@ -161,7 +171,14 @@ describe('planWrite', () => {
         );
         assert.deepEqual(
           plan,
-          { write: [f('new.ts')], skipped: [], overwritten: [], unchanged: ['same.ts'] },
+          {
+            write: [f('new.ts')],
+            skipped: [],
+            overwritten: [],
+            unchanged: ['same.ts'],
+            merged: [],
+            conflicts: [],
+          },
           policy,
         );
       }

@@ -3,7 +3,7 @@ import { parseIntent } from '../../tasks/CodeSynthesis/src/core/intent';
 import { buildManifest, sha256 } from '../../tasks/CodeSynthesis/src/core/manifest';
 import { buildPrompt, promptText, REPLY_SCHEMA } from '../../tasks/CodeSynthesis/src/core/prompt';
 import { escapeMarkdown, renderSummary } from '../../tasks/CodeSynthesis/src/core/summary';
-import { WEATHER_CARD } from '../fakes/ports';
+import { systemOf, userOf, WEATHER_CARD } from '../fakes/ports';
 
 const limits = { maxFiles: 20, maxTotalBytes: 10240, deniedPaths: ['secrets/**'] };
 
@@ -12,29 +12,31 @@ describe('prompt', () => {
     const a = buildPrompt(parseIntent(WEATHER_CARD), limits, {}, 'Use black.');
     const b = buildPrompt(parseIntent(WEATHER_CARD), limits, {}, 'Use black.');
     assert.equal(promptText(a), promptText(b));
-    assert.match(a.user, /GET \/weather/);
-    assert.match(a.system, /At most 20 files and 10 KB/);
-    assert.match(a.system, /secrets\/\*\*/);
-    assert.match(a.system, /Organisation conventions[\s\S]*Use black\./);
-    assert.match(a.system, /path=/);
+    assert.match(userOf(a), /GET \/weather/);
+    assert.match(systemOf(a), /At most 20 files and 10 KB/);
+    assert.match(systemOf(a), /secrets\/\*\*/);
+    assert.match(systemOf(a), /Organisation conventions[\s\S]*Use black\./);
+    assert.match(systemOf(a), /path=/);
     assert.notEqual(promptText(a), promptText(buildPrompt(parseIntent(WEATHER_CARD), limits, {})));
   });
 
   it('gives the model each endpoint as the card wrote it, with its parameters and their types', () => {
     for (const path of ['/weather/<city>', '/weather/{city}', '/weather/:city']) {
       const card = `service:\n  name: weather-api\n  language: python\n  framework: flask\n  endpoint: ${path}\n`;
-      const { user } = buildPrompt(parseIntent(card), limits, {});
+      const user = userOf(buildPrompt(parseIntent(card), limits, {}));
       assert.ok(user.includes(`  - GET ${path} (path parameters: city: text, one path segment)\n`), user);
       assert.match(user, /Path parameters are written as the card wrote them .*framework's own syntax/);
       assert.ok(user.endsWith(`The card as written:\n${card.trim()}`));
     }
-    const { user } = buildPrompt(
-      parseIntent(
-        'service:\n  name: orders\n  language: node\n  framework: express\n  endpoints:\n' +
-          '    - { method: GET, path: "/orders/<int:id>/<path:rest>", description: One order }\n',
+    const user = userOf(
+      buildPrompt(
+        parseIntent(
+          'service:\n  name: orders\n  language: node\n  framework: express\n  endpoints:\n' +
+            '    - { method: GET, path: "/orders/<int:id>/<path:rest>", description: One order }\n',
+        ),
+        limits,
+        {},
       ),
-      limits,
-      {},
     );
     assert.ok(
       user.includes(
@@ -45,7 +47,7 @@ describe('prompt', () => {
   });
 
   it('says nothing about path parameters for a card without any', () => {
-    assert.doesNotMatch(buildPrompt(parseIntent(WEATHER_CARD), limits, {}).user, /parameter/i);
+    assert.doesNotMatch(userOf(buildPrompt(parseIntent(WEATHER_CARD), limits, {})), /parameter/i);
   });
 
   it('uses a strict schema: every property required, nothing else allowed', () => {

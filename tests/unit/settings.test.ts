@@ -104,7 +104,7 @@ describe('settings', () => {
     ['no output directory', { ...offline, outputDirectory: '' }, 'outputDirectory', /required/],
     [
       'bad conflict policy',
-      { ...offline, conflictPolicy: 'merge' },
+      { ...offline, conflictPolicy: 'rebase' },
       'conflictPolicy',
       /fail, overwrite, skip/,
     ],
@@ -229,5 +229,41 @@ describe('settings: scan, provenance and cost inputs', () => {
     );
     rejects({ ...offline, promptTokenPrice: '1' }, 'completionTokenPrice', /needs both token prices/);
     rejects({ ...offline, policyFile: '$(Missing)/p.yaml' }, 'policyFile', /no variable 'Missing'/);
+  });
+
+  describe('validation inputs', () => {
+    it('are off without validateCommand, whatever the others say', () => {
+      assert.equal(parseSettings({ ...offline, repairAttempts: '5' }).validation, undefined);
+      assert.equal(parseSettings({ ...offline, validateCommand: '  \n ' }).validation, undefined);
+    });
+
+    it('take the documented defaults with a command', () => {
+      assert.deepEqual(parseSettings({ ...offline, validateCommand: ' npm ci && npm test\n' }).validation, {
+        command: 'npm ci && npm test',
+        repairAttempts: 2,
+        timeoutSeconds: 600,
+        workingDirectory: '',
+      });
+    });
+
+    it('read each value, and reject bad ones naming the input', () => {
+      const v = parseSettings({
+        ...offline,
+        validateCommand: 'dotnet build',
+        repairAttempts: '0',
+        validateTimeoutSeconds: '900',
+        validateWorkingDirectory: 'src\\Api',
+      }).validation;
+      assert.deepEqual(v, {
+        command: 'dotnet build',
+        repairAttempts: 0,
+        timeoutSeconds: 900,
+        workingDirectory: 'src/Api',
+      });
+      const cmd = { ...offline, validateCommand: 'pytest' };
+      rejects({ ...cmd, repairAttempts: '11' }, 'repairAttempts', /whole number from 0 to 10/);
+      rejects({ ...cmd, validateTimeoutSeconds: '1' }, 'validateTimeoutSeconds', /from 5 to 86400/);
+      rejects({ ...cmd, validateWorkingDirectory: '../up' }, 'validateWorkingDirectory', /'\.\.'/);
+    });
   });
 });

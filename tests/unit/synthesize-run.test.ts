@@ -18,6 +18,7 @@ import {
   filesReply,
   MemoryFiles,
   MemoryTree,
+  systemOf,
   WEATHER_CARD,
 } from '../fakes/ports';
 
@@ -30,7 +31,7 @@ function ports(
 ): SynthesisPorts & { connects: number } {
   const p = {
     log: host,
-    files: new MemoryFiles({ 'conventions.md': 'Use 4 spaces.' }),
+    reader: new MemoryFiles({ 'conventions.md': 'Use 4 spaces.' }),
     tree,
     clock: { now: () => new Date('2026-01-02T03:04:05Z') },
     signal: host.signal,
@@ -67,7 +68,7 @@ describe('synthesize', () => {
     assert.deepEqual(manifest, JSON.parse(JSON.stringify(result.manifest)));
     assert.equal(manifest.generatedAt, '2026-01-02T03:04:05.000Z');
     assert.equal(result.manifestPath, '/work/out/.synthesis/manifest.json');
-    assert.match(model.requests[0]!.system, /Use 4 spaces\./);
+    assert.match(systemOf(model.requests[0]!), /Use 4 spaces\./);
   });
 
   it('does not connect to the model when the intent is unusable', async () => {
@@ -154,6 +155,9 @@ describe('run', () => {
       [OUTPUTS.promptTokens]: '10',
       [OUTPUTS.completionTokens]: '20',
       [OUTPUTS.sarifPath]: '/agent/_temp/CodeSynthesis-1.sarif',
+      [OUTPUTS.pullRequestId]: '',
+      [OUTPUTS.pullRequestUrl]: '',
+      [OUTPUTS.reviewBranch]: '',
     });
     assert.match(host.summary ?? '', /weather\/app\.py/);
   });

@@ -37,7 +37,7 @@ function ports(
   let tick = 0;
   const p = {
     log: host,
-    files: new MemoryFiles({
+    reader: new MemoryFiles({
       'policy.yaml': POLICY,
       'broken.yaml': 'rules: []\n',
       'conventions.md': 'Use Entra ID.',
@@ -221,6 +221,7 @@ describe('provenance', () => {
     const manifest = JSON.parse(tree.files.get(MANIFEST_PATH)!);
     assert.deepEqual(manifest.calls, [
       {
+        purpose: 'generate',
         replyId: 'chatcmpl-1',
         promptFile: '.synthesis/prompts/chatcmpl-1.json',
         model: 'gpt-4o',
@@ -229,6 +230,8 @@ describe('provenance', () => {
         startedAt: '2026-01-02T03:04:00.000Z',
         durationMs: 1000,
         usage: { promptTokens: 10, completionTokens: 20 },
+        messages: 2,
+        messagesSha256: sha256(JSON.stringify(model.requests[0]!.messages.map((m) => [m.role, m.content]))),
       },
     ]);
     assert.deepEqual(manifest.build, {

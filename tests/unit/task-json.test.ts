@@ -79,6 +79,15 @@ const EXPECTED: Record<string, [string, string | boolean | undefined]> = {
   promptTokenPrice: ['string', undefined],
   completionTokenPrice: ['string', undefined],
   timeoutSeconds: ['string', '300'],
+  validateCommand: ['multiLine', undefined],
+  repairAttempts: ['string', '2'],
+  validateTimeoutSeconds: ['string', '600'],
+  validateWorkingDirectory: ['string', undefined],
+  reviewMode: ['pickList', 'none'],
+  reviewBranch: ['string', undefined],
+  reviewTargetBranch: ['string', undefined],
+  reviewDraft: ['boolean', false],
+  reviewers: ['multiLine', undefined],
 };
 
 /**
@@ -186,7 +195,8 @@ describe('task.json', () => {
     const options = (name: string) => Object.keys(inputNamed(name).options ?? {});
     assert.deepEqual(options(INPUTS.provider), ['azureOpenAI', 'openAICompatible', 'offline']);
     assert.deepEqual(options(INPUTS.authMode), ['keyVault', 'entraId', 'apiKey']);
-    assert.deepEqual(options(INPUTS.conflictPolicy), ['fail', 'overwrite', 'skip']);
+    assert.deepEqual(options(INPUTS.conflictPolicy), ['fail', 'overwrite', 'skip', 'merge']);
+    assert.deepEqual(options(INPUTS.reviewMode), ['none', 'pullRequest']);
     for (const input of task.inputs.filter((i) => i.type === 'pickList' && i.options)) {
       assert.ok(
         Object.keys(input.options!).includes(String(input.defaultValue)),
@@ -260,6 +270,32 @@ describe('task.json', () => {
     assert.deepEqual(modelInputs('offline'), []);
     assert.deepEqual(modelInputs('azureOpenAI'), ['endpoint', 'deployment', 'apiVersion']);
     assert.deepEqual(modelInputs('openAICompatible'), ['endpoint', 'deployment']);
+  });
+
+  it('groups the validation and review inputs in the classic editor, showing the review details only for pull requests', () => {
+    const group = (name: string) => task.groups.find((g) => g.name === name);
+    assert.equal(group('validation')?.displayName, 'Validation');
+    assert.equal(group('review')?.displayName, 'Review');
+    const inGroup = (name: string) => task.inputs.filter((i) => i.groupName === name).map((i) => i.name);
+    assert.deepEqual(inGroup('validation'), [
+      INPUTS.validateCommand,
+      INPUTS.repairAttempts,
+      INPUTS.validateTimeoutSeconds,
+      INPUTS.validateWorkingDirectory,
+    ]);
+    assert.deepEqual(inGroup('review'), [
+      INPUTS.reviewMode,
+      INPUTS.reviewBranch,
+      INPUTS.reviewTargetBranch,
+      INPUTS.reviewDraft,
+      INPUTS.reviewers,
+    ]);
+    const shown = (reviewMode: string) =>
+      inGroup('review').filter((n) => isVisible(inputNamed(n).visibleRule, { reviewMode }));
+    assert.deepEqual(shown('none'), [INPUTS.reviewMode]);
+    assert.deepEqual(shown('pullRequest'), inGroup('review'));
+    for (const name of [...inGroup('validation'), ...inGroup('review')])
+      assert.ok((inputNamed(name).helpMarkDown ?? '').length > 80, `${name} needs real help text`);
   });
 
   it('lists the key vaults of the chosen subscription as AzureKeyVault@2 does', () => {

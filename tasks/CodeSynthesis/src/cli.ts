@@ -32,6 +32,10 @@ const FLAGS: Record<string, InputName> = {
   'prompt-token-price': INPUTS.promptTokenPrice,
   'completion-token-price': INPUTS.completionTokenPrice,
   'timeout-seconds': INPUTS.timeoutSeconds,
+  'validate-command': INPUTS.validateCommand,
+  'repair-attempts': INPUTS.repairAttempts,
+  'validate-timeout-seconds': INPUTS.validateTimeoutSeconds,
+  'validate-working-directory': INPUTS.validateWorkingDirectory,
 };
 
 export const HELP = `code-synthesis: turn an intent into source files (the CodeSynthesis@1 task, run locally).
@@ -46,7 +50,7 @@ Usage: code-synthesis --intent FILE --out DIR [options]
   --endpoint URL           Azure OpenAI resource endpoint, or the OpenAI-compatible base URL
   --deployment NAME        deployment (Azure) or model name
   --api-version VERSION    Azure OpenAI api-version
-  --conflict-policy P      fail (default), overwrite or skip
+  --conflict-policy P      fail (default), overwrite, skip or merge (keep people's edits: three-way merge)
   --denied GLOB            a path glob never written (repeatable)
   --max-files N            default 200
   --max-total-size-kb N    default 5120
@@ -57,6 +61,9 @@ Usage: code-synthesis --intent FILE --out DIR [options]
   --max-file-size-kb N     a file larger than this is a finding (default 1024)
   --provenance-headers B   true: a provenance comment at the top of each source file (default false)
   --prompt-token-price P, --completion-token-price P   prices per million tokens, for a cost estimate
+  --validate-command CMD   run CMD (bash -c; cmd /c on Windows) over a scratch copy with the files; on failure
+                           the model repairs them (--repair-attempts N, default 2); still failing: nothing written
+  --validate-timeout-seconds N, --validate-working-directory DIR (relative to --out)
   --temperature T, --max-output-tokens N, --seed N, --timeout-seconds N
   --json                   print one JSON object on stdout when the run ends (result, exitCode, message,
                            outputs); every other line goes to stderr

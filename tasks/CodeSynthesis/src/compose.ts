@@ -2,23 +2,29 @@
  * Chooses the adapters for the settings. SDKs are loaded with `await import()` only on the path that
  * needs them, so the offline path loads no Azure or OpenAI code.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { FsFileReader } from './adapters/fs/file-reader';
 import { FsTreeStore } from './adapters/fs/tree-store';
 import { OfflineModelClient } from './adapters/model/offline-model-client';
-import type { BuildInfo, ModelClient, PipelineHost } from './core/ports';
+import type { AgentHost } from './adapters/pipeline/agent-host';
+import type { BuildInfo, ModelClient } from './core/ports';
+import { readBuildContext } from './core/review';
+import type { ReviewPorts } from './core/review-stage';
+import type { CommandRunner } from './core/validate';
 import type { Settings } from './core/settings';
 import type { SynthesisPorts } from './core/synthesize';
 import { VERSION } from './version';
 
 /** Build the ports for one run. */
-export async function compose(settings: Settings, host: PipelineHost): Promise<SynthesisPorts> {
+export async function compose(settings: Settings, host: AgentHost): Promise<SynthesisPorts> {
   // Inside the repository, the output directory must not be reached through a symlink.
   const sources = host.getVariable('Build.SourcesDirectory');
+  const outputDirectory = path.resolve(settings.outputDirectory);
   return {
     log: host,
-    files: new FsFileReader(),
-    tree: new FsTreeStore(path.resolve(settings.outputDirectory), {
+    reader: new FsFileReader(),
+    tree: new FsTreeStore(outputDirectory, {
       log: host,
       ...(sources ? { confinedTo: sources } : {}),
     }),
@@ -30,13 +36,54 @@ export async function compose(settings: Settings, host: PipelineHost): Promise<S
       const { createSecretlintScanner } = await import('./adapters/scan/secretlint-scanner');
       return createSecretlintScanner();
     },
+    ...(settings.validation ? { commandRunner: () => commandRunner(outputDirectory, host) } : {}),
+    ...(settings.review.mode === 'pullRequest' ? { review: reviewPorts(host) } : {}),
     report: host,
     build: buildInfo(host),
   };
 }
 
+/**
+ * The pull-request gate: the build's variables now (a repository that is not Azure Repos Git fails here,
+ * before the model is called), the Azure Repos publisher (azure-devops-node-api, in remote.js) only
+ * when the push is due.
+ */
+function reviewPorts(host: AgentHost): ReviewPorts {
+  return {
+    context: readBuildContext((name) => host.getVariable(name)),
+    publisher: async () => {
+      const { createReviewPublisher } = await import('./compose-remote');
+      return createReviewPublisher(host);
+    },
+  };
+}
+
+/**
+ * The runner of validateCommand: a scratch copy in the agent's temp folder, an environment without the
+ * secrets the host knows (read at each run: a key read during the run joins them), the agent's proxy
+ * without its credentials, and a PID namespace where the machine allows one.
+ */
+async function commandRunner(outputDirectory: string, host: AgentHost): Promise<CommandRunner> {
+  const { SandboxedRunner } = await import('./adapters/validate/sandboxed-runner');
+  const inside = (dir: string): boolean => {
+    const relative = path.relative(outputDirectory, dir);
+    return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  };
+  const agentTemp = host.getVariable('Agent.TempDirectory');
+  // The scratch copy must not land inside the folder it copies.
+  const tempDirectory = agentTemp && !inside(path.resolve(agentTemp)) ? path.resolve(agentTemp) : os.tmpdir();
+  const proxy = host.proxy();
+  return new SandboxedRunner({
+    outputDirectory,
+    tempDirectory,
+    secrets: () => host.secrets(),
+    ...(proxy ? { proxyUrl: proxy.url } : {}),
+    log: host,
+  });
+}
+
 /** The build around the run, from the agent's predefined variables (absent outside a pipeline). */
-function buildInfo(host: PipelineHost): BuildInfo & { intentVariable?: string } {
+function buildInfo(host: AgentHost): BuildInfo & { intentVariable?: string } {
   const entries: [keyof BuildInfo | 'intentVariable', string][] = [
     ['buildId', 'Build.BuildId'],
     ['buildNumber', 'Build.BuildNumber'],
@@ -53,12 +100,8 @@ function buildInfo(host: PipelineHost): BuildInfo & { intentVariable?: string } 
   );
 }
 
-async function connectModel(
-  settings: Settings,
-  host: PipelineHost,
-  signal: AbortSignal,
-): Promise<ModelClient> {
+async function connectModel(settings: Settings, host: AgentHost, signal: AbortSignal): Promise<ModelClient> {
   if (settings.provider === 'offline') return new OfflineModelClient();
-  const { connectRemoteModel } = await import('./adapters/model/connect');
+  const { connectRemoteModel } = await import('./compose-remote');
   return connectRemoteModel(settings, host, signal);
 }

@@ -3,12 +3,14 @@
  */
 import { INPUTS, OUTPUTS, type InputName } from './core/contract';
 import { FindingsError, isSynthesisError, type CancelledError } from './core/errors';
-import type { PipelineHost } from './core/ports';
+import type { PipelineHost, TaskOutcome } from './core/ports';
 import { parseSettings, type RawInputs, type Settings } from './core/settings';
-import { renderBlockedSummary, renderSummary } from './core/summary';
+import { attachSummary, fileCounts } from './core/publish';
+import { renderBlockedSummary } from './core/summary';
 import { synthesize, type SynthesisPorts, type SynthesisResult } from './core/synthesize';
 
-export type Composer = (settings: Settings, host: PipelineHost) => Promise<SynthesisPorts>;
+/** Builds the ports of one run from the settings and the host (compose.ts). */
+export type Composer<H extends PipelineHost> = (settings: Settings, host: H) => Promise<SynthesisPorts>;
 
 /** Read every input once into the raw record settings.ts validates. */
 export function readInputs(host: PipelineHost): RawInputs {
@@ -24,25 +26,14 @@ export function readInputs(host: PipelineHost): RawInputs {
  * Run the task against a host: settings -> synthesize -> outputs and summary -> result.
  * Never throws: every failure becomes a failed result with a message naming what to fix.
  */
-export async function run(host: PipelineHost, compose: Composer): Promise<SynthesisResult | undefined> {
+export async function run<H extends PipelineHost>(
+  host: H,
+  compose: Composer<H>,
+): Promise<SynthesisResult | undefined> {
   try {
     const settings = parseSettings(readInputs(host));
     const result = await synthesize(settings, await compose(settings, host));
-    publish(host, result);
-    const { written, unchanged, skipped } = counts(result);
-    // The store's commit throws CancelledError unless the move had started; once started it completes.
-    const late = host.signal.aborted
-      ? 'The run was cancelled after the files had started moving into place, so the move was completed: wrote'
-      : 'Wrote';
-    const findings = result.findings.length;
-    host.setResult(
-      findings ? 'SucceededWithIssues' : 'Succeeded',
-      `${late} ${written} file(s) to ${result.outputDirectory}` +
-        (unchanged ? `; ${unchanged} already identical` : '') +
-        (skipped ? `; ${skipped} skipped (existing)` : '') +
-        (findings ? `; the scan reported ${findings} finding(s) as warnings (see the issues)` : '') +
-        '.',
-    );
+    host.setResult(...outcomeOf(result, host.signal.aborted));
     return result;
   } catch (err) {
     if (err instanceof FindingsError) publishBlocked(host, err);
@@ -52,51 +43,38 @@ export async function run(host: PipelineHost, compose: Composer): Promise<Synthe
   }
 }
 
-/** Files created or overwritten, already identical, and skipped. */
-function counts(result: SynthesisResult): { written: number; unchanged: number; skipped: number } {
-  const unchanged = result.manifest.files.filter((f) => f.action === 'unchanged').length;
-  return {
-    written: result.manifest.files.length - unchanged,
-    unchanged,
-    skipped: result.manifest.skipped.length,
-  };
-}
-
-function publish(host: PipelineHost, result: SynthesisResult): void {
-  const { manifest } = result;
-  host.setOutput(OUTPUTS.filesWritten, String(counts(result).written));
-  host.setOutput(OUTPUTS.manifestPath, result.manifestPath);
-  host.setOutput(OUTPUTS.outputDirectory, result.outputDirectory);
-  host.setOutput(OUTPUTS.serviceName, manifest.intent.serviceName ?? '');
-  host.setOutput(OUTPUTS.language, manifest.intent.language ?? '');
-  host.setOutput(OUTPUTS.promptTokens, String(manifest.usage.promptTokens));
-  host.setOutput(OUTPUTS.completionTokens, String(manifest.usage.completionTokens));
-  host.setOutput(OUTPUTS.sarifPath, result.sarifPath ?? '');
-  attachSummary(
-    host,
-    renderSummary({
-      manifest,
-      manifestPath: result.manifestPath,
-      outputDirectory: result.outputDirectory,
-      ...(result.modelSummary ? { modelSummary: result.modelSummary } : {}),
-      findings: result.findings,
-      ...(result.sarifPath ? { sarifPath: result.sarifPath } : {}),
-    }),
-  );
+/** The result and its message for a run that produced files. */
+function outcomeOf(result: SynthesisResult, cancelledLate: boolean): [TaskOutcome, string] {
+  const { written, unchanged, skipped } = fileCounts(result.manifest);
+  const findings = result.findings.length;
+  const { review } = result;
+  const pullRequest = review
+    ? `${review.created ? 'opened' : 'updated'} pull request ${review.pullRequestId} from '${review.branch}' (${review.pullRequestUrl})`
+    : '';
+  if (result.conflicts.length)
+    return [
+      'SucceededWithIssues',
+      `Pushed the files to '${review?.branch ?? ''}' and ${pullRequest}, with merge conflicts in ${result.conflicts.length} file(s) (${result.conflicts.slice(0, 5).join(', ')}${result.conflicts.length > 5 ? ', ...' : ''}) for a person to resolve there; the output directory ${result.outputDirectory} was left unchanged.`,
+    ];
+  // The store's commit throws CancelledError unless the move had started; once started it completes.
+  const late = cancelledLate
+    ? 'The run was cancelled after the files had started moving into place, so the move was completed: wrote'
+    : 'Wrote';
+  return [
+    findings ? 'SucceededWithIssues' : 'Succeeded',
+    `${late} ${written} file(s) to ${result.outputDirectory}` +
+      (unchanged ? `; ${unchanged} already identical` : '') +
+      (skipped ? `; ${skipped} skipped (existing)` : '') +
+      (findings ? `; the scan reported ${findings} finding(s) as warnings (see the issues)` : '') +
+      (review ? `; ${pullRequest}` : '') +
+      '.',
+  ];
 }
 
 /** A run the scan stopped: the SARIF path for later steps, and the findings on the summary page. */
 function publishBlocked(host: PipelineHost, err: FindingsError): void {
   host.setOutput(OUTPUTS.sarifPath, err.sarifPath ?? '');
-  attachSummary(host, renderBlockedSummary(err.findings, err.sarifPath));
-}
-
-function attachSummary(host: PipelineHost, markdown: string): void {
-  try {
-    host.publishSummary(markdown);
-  } catch (err) {
-    host.warn(`Could not attach the summary: ${(err as Error).message}`);
-  }
+  attachSummary({ log: host, report: host }, renderBlockedSummary(err.findings, err.sarifPath));
 }
 
 /** The user-facing message for any error; details and stacks go to debug output only. */

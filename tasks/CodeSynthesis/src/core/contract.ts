@@ -30,6 +30,15 @@ export const INPUTS = {
   promptTokenPrice: 'promptTokenPrice',
   completionTokenPrice: 'completionTokenPrice',
   timeoutSeconds: 'timeoutSeconds',
+  validateCommand: 'validateCommand',
+  repairAttempts: 'repairAttempts',
+  validateTimeoutSeconds: 'validateTimeoutSeconds',
+  validateWorkingDirectory: 'validateWorkingDirectory',
+  reviewMode: 'reviewMode',
+  reviewBranch: 'reviewBranch',
+  reviewTargetBranch: 'reviewTargetBranch',
+  reviewDraft: 'reviewDraft',
+  reviewers: 'reviewers',
 } as const;
 
 export type InputName = (typeof INPUTS)[keyof typeof INPUTS];
@@ -44,6 +53,9 @@ export const OUTPUTS = {
   promptTokens: 'promptTokens',
   completionTokens: 'completionTokens',
   sarifPath: 'sarifPath',
+  pullRequestId: 'pullRequestId',
+  pullRequestUrl: 'pullRequestUrl',
+  reviewBranch: 'reviewBranch',
 } as const;
 
 export type OutputName = (typeof OUTPUTS)[keyof typeof OUTPUTS];
@@ -60,6 +72,9 @@ export const DEFAULTS = {
   maxTotalSizeKB: 5120,
   maxFileSizeKB: 1024,
   timeoutSeconds: 300,
+  repairAttempts: 2,
+  validateTimeoutSeconds: 600,
+  reviewMode: 'none',
 } as const;
 
 /** Where the manifest is written, relative to the output directory. */

@@ -9,14 +9,26 @@ import type { Intent } from './intent';
 import { showPath } from './paths';
 import type { BuildInfo, FileToWrite, ModelInfo, ModelReply, PathState, TokenUsage } from './ports';
 import type { Severity } from './scan';
+import type { ValidationRound } from './validate';
 
-export type FileAction = 'created' | 'overwritten' | 'unchanged';
+/**
+ * What the run did with a file: created it, overwrote it, found it already identical, merged a
+ * person's edits with the new generation (conflictPolicy 'merge'), or, in a pull request, committed it
+ * with conflict markers for a person to resolve.
+ */
+export type FileAction = 'created' | 'overwritten' | 'unchanged' | 'merged' | 'conflict';
 
 export interface ManifestFile {
   path: string;
+  /** SHA-256 of the file as written. */
   sha256: string;
   bytes: number;
   action: FileAction;
+  /**
+   * SHA-256 of what the model generated for the file, when the file as written differs from it (a
+   * merge): the next run's conflictPolicy 'merge' tells a person's edits from the last generation by it.
+   */
+  generatedSha256?: string;
 }
 
 /** Where the intent came from: the `intent` input (inline, or the pipeline variable `intent`) or a file. */
@@ -25,6 +37,8 @@ export type IntentSource =
 
 /** One model call, and where its prompt is stored. */
 export interface ManifestCall {
+  /** `generate`: the first request for files; `repair`: a request after validateCommand failed. */
+  purpose: 'generate' | 'repair';
   replyId: string;
   /** The prompt record, relative to the output directory (.synthesis/prompts/<reply id>.json). */
   promptFile: string;
@@ -34,6 +48,10 @@ export interface ManifestCall {
   startedAt: string;
   durationMs: number;
   usage: TokenUsage;
+  /** How many messages the request held (2 for the first; a repair adds the reply and what failed). */
+  messages: number;
+  /** SHA-256 of the request's messages (roles and contents, as JSON). */
+  messagesSha256: string;
 }
 
 export interface Manifest {
@@ -58,6 +76,8 @@ export interface Manifest {
   usage: { promptTokens: number; completionTokens: number; estimatedCost?: number };
   calls: ManifestCall[];
   findings: Record<Severity, number> & { byRule: Record<string, number> };
+  /** The rounds of validateCommand, when it is set: the first run, then one per repair. */
+  validation?: ValidationRound[];
   provenanceHeaders: boolean;
   conflictPolicy: string;
   files: ManifestFile[];
@@ -80,11 +100,15 @@ export interface ManifestInput {
   build?: BuildInfo;
   promptText: string;
   model: ModelInfo;
+  /** The reply the files came from last (its id, model and finish reason are the manifest's `model`). */
   reply: ModelReply;
+  /** Tokens of every call together; the reply's when absent. */
+  usage?: TokenUsage;
   /** The model calls (default none). */
   calls?: readonly ManifestCall[];
   /** Rule id and severity of each finding (default none). */
   findings?: readonly { ruleId: string; severity: Severity }[];
+  validation?: readonly ValidationRound[];
   provenanceHeaders?: boolean;
   estimatedCost?: number;
   conflictPolicy: string;
@@ -92,24 +116,43 @@ export interface ManifestInput {
   overwritten: readonly string[];
   unchanged: readonly string[];
   skipped: readonly string[];
+  /** Paths written as a merge (conflictPolicy 'merge'). */
+  merged?: readonly string[];
+  /** Paths written with conflict markers (a pull request under conflictPolicy 'merge'). */
+  conflicted?: readonly string[];
+  /** What the model generated, for `generatedSha256` of the files written otherwise. */
+  generated?: readonly FileToWrite[];
 }
 
 /** Build the manifest. Files are listed sorted by path so the manifest is stable. */
 export function buildManifest(input: ManifestInput): Manifest {
   const overwritten = new Set(input.overwritten);
   const unchanged = new Set(input.unchanged);
+  const merged = new Set(input.merged ?? []);
+  const conflicted = new Set(input.conflicted ?? []);
+  const generated = new Map((input.generated ?? []).map((f) => [f.path, f.content]));
   const files = [...input.written]
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-    .map((f) => ({
-      path: f.path,
-      sha256: sha256(f.content),
-      bytes: Buffer.byteLength(f.content, 'utf8'),
-      action: (unchanged.has(f.path)
-        ? 'unchanged'
-        : overwritten.has(f.path)
-          ? 'overwritten'
-          : 'created') as FileAction,
-    }));
+    .map((f): ManifestFile => {
+      const hash = sha256(f.content);
+      const model = generated.get(f.path);
+      const modelHash = model === undefined ? hash : sha256(model);
+      return {
+        path: f.path,
+        sha256: hash,
+        bytes: Buffer.byteLength(f.content, 'utf8'),
+        action: conflicted.has(f.path)
+          ? 'conflict'
+          : merged.has(f.path)
+            ? 'merged'
+            : unchanged.has(f.path)
+              ? 'unchanged'
+              : overwritten.has(f.path)
+                ? 'overwritten'
+                : 'created',
+        ...(modelHash !== hash ? { generatedSha256: modelHash } : {}),
+      };
+    });
   const card = input.intent.kind === 'card' ? input.intent.card : undefined;
   const source = input.intentSource;
   const byRule: Record<string, number> = {};
@@ -145,7 +188,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       finishReason: input.reply.finishReason,
     },
     usage: {
-      ...input.reply.usage,
+      ...(input.usage ?? input.reply.usage),
       ...(input.estimatedCost !== undefined ? { estimatedCost: input.estimatedCost } : {}),
     },
     calls: (input.calls ?? []).map((c) => ({ ...c, usage: { ...c.usage } })),
@@ -154,6 +197,9 @@ export function buildManifest(input: ManifestInput): Manifest {
       warning: findings.filter((f) => f.severity === 'warning').length,
       byRule,
     },
+    ...(input.validation
+      ? { validation: input.validation.map((r) => ({ ...r, changedFiles: [...r.changedFiles] })) }
+      : {}),
     provenanceHeaders: input.provenanceHeaders ?? false,
     conflictPolicy: input.conflictPolicy,
     files,

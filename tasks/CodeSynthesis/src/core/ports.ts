@@ -14,37 +14,6 @@ export interface Logger {
   untrusted(message: string, level?: 'debug' | 'info' | 'warn'): void;
 }
 
-/** An AzureRM service connection as the agent hands it to the task. */
-export interface ServiceConnection {
-  id: string;
-  /** Authorization scheme, e.g. ServicePrincipal, WorkloadIdentityFederation, ManagedServiceIdentity. */
-  scheme: string;
-  /** Authorization parameters (tenantid, serviceprincipalid, serviceprincipalkey, authenticationType, ...). */
-  auth: Readonly<Record<string, string>>;
-  /** Endpoint data (environment, environmentAuthorityUrl, AzureKeyVaultDnsSuffix, ...). */
-  data: Readonly<Record<string, string>>;
-  /** The endpoint URL (the cloud's Resource Manager URL). */
-  url?: string;
-}
-
-/** The agent's proxy, from task-lib's getHttpProxyConfiguration. */
-export interface ProxySettings {
-  url: string;
-  username?: string;
-  password?: string;
-  bypass: readonly string[];
-}
-
-/** The agent's TLS settings, from task-lib's getHttpCertConfiguration. */
-export interface CertSettings {
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  passphrase?: string;
-  /** The agent was configured with --sslskipcertvalidation (Agent.SkipCertValidation). */
-  skipValidation?: boolean;
-}
-
 /**
  * How the run ended: SucceededWithIssues when the files were written with scan findings; Cancelled
  * when the agent cancelled it (nothing was written).
@@ -66,13 +35,13 @@ export interface BuildInfo {
   commit?: string;
 }
 
-/** The pipeline (or CLI) around the task: inputs, variables, secrets, outputs, summary. */
+/**
+ * The pipeline (or CLI) around the task, as the use case and run.ts need it: inputs, outputs, the
+ * summary, issues, the SARIF log, the masker and the result. Service connections, variables, secrets and
+ * the agent's network settings are the adapters' business (adapters/pipeline/agent-host.ts).
+ */
 export interface PipelineHost extends Logger {
   getInput(name: InputName): string | undefined;
-  getVariable(name: string): string | undefined;
-  getConnection(id: string): ServiceConnection;
-  /** Mask a value in all later log lines. Call it the moment a secret is held. */
-  setSecret(value: string): void;
   setOutput(name: OutputName, value: string): void;
   /** Attach markdown to the run's summary tab. */
   publishSummary(markdown: string): void;
@@ -83,11 +52,8 @@ export interface PipelineHost extends Logger {
    * CodeAnalysisLogs artifact). Returns the file's absolute path, or undefined when none was written.
    */
   publishCodeAnalysisLog(content: string): string | undefined;
-  /** `text` with every value registered through setSecret replaced by '***'. */
+  /** `text` with every value registered as a secret replaced by '***'. */
   mask(text: string): string;
-  /** The agent proxy; with a URL, undefined when the bypass list exempts it. */
-  proxy(url?: string): ProxySettings | undefined;
-  certificates(): CertSettings | undefined;
   /** Aborted when the agent cancels the run (SIGINT/SIGTERM). */
   readonly signal: AbortSignal;
   /** The task result. Only run.ts calls it. */
@@ -107,10 +73,18 @@ export interface ModelSettings {
   seed?: number;
 }
 
-/** One request for files. */
+/** One message of a chat: the system prompt, the user's request, a reply of the model (`assistant`). */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/**
+ * One request for files: the conversation so far. The first request is a system and a user message; a
+ * repair request is the previous request plus the model's reply plus a user message with what failed.
+ */
 export interface ModelRequest {
-  system: string;
-  user: string;
+  messages: readonly ChatMessage[];
   /** JSON schema for structured outputs (response_format json_schema, strict). */
   responseSchema: { name: string; schema: Record<string, unknown> };
   settings: ModelSettings;
@@ -182,6 +156,11 @@ export interface TreeStore {
    * it cannot tell how.
    */
   inspect(paths: readonly (string | FileToWrite)[]): Promise<PathState[]>;
+  /**
+   * The text of the regular file at a relative path, or undefined when there is none. Symlinks are
+   * never followed (a path through one reads as undefined).
+   */
+  read(path: string): Promise<string | undefined>;
   /**
    * Stage every file, then move them into place. On any failure, or if `signal` aborts before the
    * move starts, the tree is left byte-for-byte as it was. Once the move starts it completes.

@@ -73,17 +73,27 @@ export function buildPrompt(
       ? `Generate the service described by this service card:\n\n${describeCard(intent.card)}\n\nThe card as written:\n${intent.text}`
       : `Generate the service described here:\n\n${intent.text}`;
   return {
-    system,
-    user,
+    messages: [
+      { role: 'system', content: system },
+      { role: 'user', content: user },
+    ],
     responseSchema: { name: REPLY_SCHEMA.name, schema: REPLY_SCHEMA.schema },
     settings,
     intent,
   };
 }
 
-/** The text both the system prompt and the manifest hash: system, user and schema together. */
+/**
+ * The text the manifest's prompt hash is of: the messages' contents and the schema together (for the
+ * first request, the system and user messages: the same hash as before requests became message lists).
+ */
 export function promptText(request: ModelRequest): string {
-  return JSON.stringify([request.system, request.user, request.responseSchema]);
+  return JSON.stringify([...request.messages.map((m) => m.content), request.responseSchema]);
+}
+
+/** SHA-256 input of a request's messages, roles included, for the manifest's record of each call. */
+export function messagesText(request: ModelRequest): string {
+  return JSON.stringify(request.messages.map((m) => [m.role, m.content]));
 }
 
 function describeCard(card: ServiceCard): string {

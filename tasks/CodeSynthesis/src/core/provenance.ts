@@ -6,6 +6,7 @@
  */
 import { sha256, type ManifestCall } from './manifest';
 import type { FileToWrite, ModelInfo, ModelReply, ModelRequest } from './ports';
+import { messagesText } from './prompt';
 
 /** Folder of the prompt store, relative to the output directory. */
 export const PROMPTS_DIR = '.synthesis/prompts';
@@ -15,16 +16,23 @@ const RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)$/i;
 /**
  * The prompt file's path for a reply. The reply id is the service's text: only letters, digits, '-' and
  * '_' are kept (at most 100), so it cannot leave the folder, hide, or name a Windows device; an id
- * with nothing left becomes `reply-<sha256 of the reply's content, 12 hex>`.
+ * with nothing left becomes `reply-<sha256 of the reply's content, 12 hex>`. A name already `taken` by an
+ * earlier call of the run (a service that reuses ids) gets `-2`, `-3`, ... (compared case-insensitively).
  */
-export function promptFilePath(reply: Pick<ModelReply, 'id' | 'content'>): string {
+export function promptFilePath(
+  reply: Pick<ModelReply, 'id' | 'content'>,
+  taken: readonly string[] = [],
+): string {
   let name = reply.id
     .replace(/[^A-Za-z0-9_-]+/g, '_')
     .slice(0, 100)
     .replace(/^_+|_+$/g, '');
   if (!name) name = `reply-${sha256(reply.content).slice(0, 12)}`;
   if (RESERVED.test(name)) name = `reply-${name}`;
-  return `${PROMPTS_DIR}/${name}.json`;
+  const used = new Set(taken.map((t) => t.toLowerCase()));
+  let file = `${PROMPTS_DIR}/${name}.json`;
+  for (let n = 2; used.has(file.toLowerCase()); n++) file = `${PROMPTS_DIR}/${name}-${n}.json`;
+  return file;
 }
 
 export interface PromptRecordInput {
@@ -48,10 +56,7 @@ export function buildPromptRecord(input: PromptRecordInput): Record<string, unkn
   const sent =
     reply.request ??
     ({
-      messages: [
-        { role: 'system', content: request.system },
-        { role: 'user', content: request.user },
-      ],
+      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
       response_format: {
         type: 'json_schema',
         json_schema: {
@@ -92,6 +97,8 @@ export function buildPromptRecord(input: PromptRecordInput): Record<string, unkn
 }
 
 export interface CallInput {
+  /** Why the call was made: the first request for files, or a repair after validateCommand failed. */
+  purpose: ManifestCall['purpose'];
   request: ModelRequest;
   reply: ModelReply;
   model: ModelInfo;
@@ -125,6 +132,7 @@ export function recordCall(input: CallInput): { record: FileToWrite; call: Manif
   return {
     record: { path: input.promptFile, content: JSON.stringify(record, null, 2) + '\n' },
     call: {
+      purpose: input.purpose,
       replyId: reply.id,
       promptFile: input.promptFile,
       model: reply.model,
@@ -133,6 +141,8 @@ export function recordCall(input: CallInput): { record: FileToWrite; call: Manif
       startedAt: input.startedAt.toISOString(),
       durationMs: input.finishedAt.getTime() - input.startedAt.getTime(),
       usage: { ...reply.usage },
+      messages: input.request.messages.length,
+      messagesSha256: sha256(messagesText(input.request)),
     },
   };
 }

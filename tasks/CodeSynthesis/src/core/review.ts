@@ -6,26 +6,27 @@
  * Branch names here are short names (`synthesis/weather`, `main`), never `refs/heads/...`.
  */
 import { posix, win32 } from 'node:path';
+import { INPUTS, OUTPUTS } from './contract';
 import { InputError, SynthesisError } from './errors';
 import type { Intent } from './intent';
 import { sha256, type Manifest } from './manifest';
 import { showPath } from './paths';
 import { escapeMarkdown } from './summary';
 
-/** The review inputs, by YAML name (for contract.ts when the gate is wired in). */
+/** The review inputs, by YAML name (contract.ts). */
 export const REVIEW_INPUTS = {
-  reviewMode: 'reviewMode',
-  reviewBranch: 'reviewBranch',
-  reviewTargetBranch: 'reviewTargetBranch',
-  reviewDraft: 'reviewDraft',
-  reviewers: 'reviewers',
+  reviewMode: INPUTS.reviewMode,
+  reviewBranch: INPUTS.reviewBranch,
+  reviewTargetBranch: INPUTS.reviewTargetBranch,
+  reviewDraft: INPUTS.reviewDraft,
+  reviewers: INPUTS.reviewers,
 } as const;
 
-/** The review output variables (for contract.ts when the gate is wired in). */
+/** The review output variables (contract.ts). */
 export const REVIEW_OUTPUTS = {
-  pullRequestId: 'pullRequestId',
-  pullRequestUrl: 'pullRequestUrl',
-  reviewBranch: 'reviewBranch',
+  pullRequestId: OUTPUTS.pullRequestId,
+  pullRequestUrl: OUTPUTS.pullRequestUrl,
+  reviewBranch: OUTPUTS.reviewBranch,
 } as const;
 
 /** The label every pull request of the task carries. */

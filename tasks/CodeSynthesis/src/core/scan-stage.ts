@@ -1,13 +1,15 @@
 /**
- * The scan stage of the use case: every file the reply would write, scanned with every rule set; each
- * finding reported as a task issue; the SARIF log published; the write stopped when failOnFindings is
- * true and a finding is an error.
+ * The scan stage of the use case: every file the run would write, scanned with every rule set. A
+ * finding of severity error stops the run when failOnFindings is true. Each finding becomes a task
+ * issue and the SARIF log is published once, for the files the run ends with (reportFindings), or at
+ * once when the findings stop the run. After a repair the repaired files are scanned again.
  */
 import { TOOL } from './contract';
+import type { Checked, Scanned } from './draft';
 import { FindingsError } from './errors';
-import type { Logger, PipelineHost, FileToWrite } from './ports';
+import type { FileToWrite, Logger, PipelineHost } from './ports';
 import { buildSarif, sarifContent } from './sarif';
-import { countFindings, scanFiles, type Finding, type ScanRule, type SecretScanner } from './scan';
+import { countFindings, scanFiles, type ScanReport, type SecretScanner } from './scan';
 import { AZURE_RULES } from './scan-rules/azure';
 import { PLACEHOLDER_RULES } from './scan-rules/placeholders';
 import { policyRules } from './scan-rules/policy';
@@ -23,24 +25,56 @@ export interface ScanStagePorts {
 }
 
 /**
- * Scan the files with the built-in rules, the secret scanner and the organisation's rules.
- * @returns the findings (to write with the files) and the SARIF log's path, when one was written.
+ * Scan the generated files with the built-in rules, the secret scanner and the organisation's rules.
  * @throws FindingsError when failOnFindings is true and a finding has severity error; the issues and
  *   the SARIF log are out by then.
  */
-export async function scanStage(
-  files: readonly FileToWrite[],
+export async function scan<T extends Checked>(
+  draft: T,
   settings: Pick<Settings, 'failOnFindings' | 'maxFileBytes'>,
-  organisationRules: readonly ScanRule[],
   ports: ScanStagePorts,
-): Promise<{ findings: Finding[]; sarifPath?: string }> {
-  const rules = [
-    ...AZURE_RULES,
-    ...PLACEHOLDER_RULES,
-    ...policyRules(settings.maxFileBytes),
-    ...organisationRules,
-  ];
-  const report = await scanFiles(files, { rules, secrets: await ports.secretScanner() });
+): Promise<T & Scanned> {
+  const files = draft.generated;
+  const report = await scanFiles(files, {
+    rules: [
+      ...AZURE_RULES,
+      ...PLACEHOLDER_RULES,
+      ...policyRules(settings.maxFileBytes),
+      ...(draft.policy?.rules ?? []),
+    ],
+    secrets: await ports.secretScanner(),
+  });
+  const counts = countFindings(report.findings);
+  ports.log.info(
+    `Scanned ${files.length} file(s) with ${report.rules.length} rules: ` +
+      (report.findings.length ? `${counts.error} error(s), ${counts.warning} warning(s).` : 'no findings.'),
+  );
+  if (settings.failOnFindings && counts.error > 0) {
+    const sarifPath = publish(report, files, settings, ports);
+    throw new FindingsError(report.findings, sarifPath);
+  }
+  return { ...draft, findings: report.findings, scanReport: report };
+}
+
+/**
+ * Report the last scan's findings: each one a task issue (a warning unless failOnFindings), and the
+ * SARIF log published.
+ */
+export function reportFindings<T extends Scanned>(
+  draft: T,
+  settings: Pick<Settings, 'failOnFindings'>,
+  ports: ScanStagePorts,
+): T & { sarifPath?: string } {
+  const sarifPath = publish(draft.scanReport, draft.generated, settings, ports);
+  return { ...draft, ...(sarifPath ? { sarifPath } : {}) };
+}
+
+function publish(
+  report: ScanReport,
+  files: readonly FileToWrite[],
+  settings: Pick<Settings, 'failOnFindings'>,
+  ports: ScanStagePorts,
+): string | undefined {
   for (const f of report.findings)
     ports.report.logIssue(settings.failOnFindings ? f.severity : 'warning', f.message, {
       path: f.path,
@@ -55,12 +89,6 @@ export async function scanStage(
       }),
     ),
   );
-  const counts = countFindings(report.findings);
-  ports.log.info(
-    `Scanned ${files.length} file(s) with ${report.rules.length} rules: ` +
-      (report.findings.length ? `${counts.error} error(s), ${counts.warning} warning(s)` : 'no findings') +
-      (sarifPath ? `; SARIF log ${sarifPath}.` : '.'),
-  );
-  if (settings.failOnFindings && counts.error > 0) throw new FindingsError(report.findings, sarifPath);
-  return { findings: report.findings, ...(sarifPath ? { sarifPath } : {}) };
+  if (sarifPath) ports.log.info(`SARIF log of the scan of ${files.length} file(s): ${sarifPath}.`);
+  return sarifPath;
 }

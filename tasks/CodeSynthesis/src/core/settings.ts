@@ -4,6 +4,8 @@
 import { DEFAULTS, INPUTS, type InputName } from './contract';
 import { InputError } from './errors';
 import type { ModelSettings, ProviderName } from './ports';
+import { parseReviewSettings, type ReviewSettings } from './review';
+import { checkWorkingDirectory } from './validate';
 
 export type AuthSettings =
   | { mode: 'keyVault'; connection: string; vaultName: string; secretName: string }
@@ -11,7 +13,7 @@ export type AuthSettings =
   | { mode: 'apiKey'; apiKey: string }
   | { mode: 'none' };
 
-export type ConflictPolicy = 'fail' | 'overwrite' | 'skip';
+export type ConflictPolicy = 'fail' | 'overwrite' | 'skip' | 'merge';
 
 export interface Settings {
   intent: { kind: 'inline'; text: string } | { kind: 'file'; path: string };
@@ -37,6 +39,21 @@ export interface Settings {
   /** Prices per million tokens, for the cost estimate; set together or not at all. */
   prices?: { prompt: number; completion: number };
   timeoutSeconds: number;
+  /** validateCommand and its limits; absent when no command is set (no validation). */
+  validation?: ValidationSettings;
+  /** The pull-request gate (reviewMode and its inputs). */
+  review: ReviewSettings;
+}
+
+export interface ValidationSettings {
+  /** The command, as written (may span lines). */
+  command: string;
+  /** Repairs the model may make after the first run fails (0: none). */
+  repairAttempts: number;
+  /** The limit of each round. */
+  timeoutSeconds: number;
+  /** Relative to the output directory, '/' separators, '' for its root. */
+  workingDirectory: string;
 }
 
 /** Raw input values by YAML name, as the host read them (undefined or '' when not set). */
@@ -44,7 +61,7 @@ export type RawInputs = Partial<Record<InputName, string>>;
 
 const PROVIDERS: readonly ProviderName[] = ['azureOpenAI', 'openAICompatible', 'offline'];
 const AUTH_MODES = ['keyVault', 'entraId', 'apiKey'] as const;
-const POLICIES: readonly ConflictPolicy[] = ['fail', 'overwrite', 'skip'];
+const POLICIES: readonly ConflictPolicy[] = ['fail', 'overwrite', 'skip', 'merge'];
 const VAULT_NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 /** An unexpanded macro: the agent leaves `$(name)` as is when the variable is not defined. */
@@ -194,6 +211,29 @@ export function parseSettings(raw: RawInputs): Settings {
       `Set '${INPUTS.promptTokenPrice}' and '${INPUTS.completionTokenPrice}' (currency per million tokens), or neither.`,
     );
   }
+  const validateCommand = raw[INPUTS.validateCommand]?.trim()
+    ? raw[INPUTS.validateCommand]!.trim()
+    : undefined;
+  const validation: ValidationSettings | undefined = validateCommand
+    ? {
+        command: validateCommand,
+        repairAttempts: int(
+          INPUTS.repairAttempts,
+          get(INPUTS.repairAttempts),
+          DEFAULTS.repairAttempts,
+          0,
+          10,
+        ),
+        timeoutSeconds: int(
+          INPUTS.validateTimeoutSeconds,
+          get(INPUTS.validateTimeoutSeconds),
+          DEFAULTS.validateTimeoutSeconds,
+          5,
+          86400,
+        ),
+        workingDirectory: checkWorkingDirectory(get(INPUTS.validateWorkingDirectory)),
+      }
+    : undefined;
   return {
     intent,
     provider,
@@ -216,6 +256,8 @@ export function parseSettings(raw: RawInputs): Settings {
       ? { prices: { prompt: promptPrice, completion: completionPrice } }
       : {}),
     timeoutSeconds,
+    ...(validation ? { validation } : {}),
+    review: parseReviewSettings(raw),
   };
 }
 

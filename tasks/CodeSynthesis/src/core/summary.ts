@@ -2,6 +2,7 @@
  * The run summary (markdown for the pipeline's Extensions tab) and the log lines.
  */
 import type { Manifest } from './manifest';
+import type { ReviewResult } from './review';
 import type { Finding } from './scan';
 
 /** Rows of the findings table shown; the SARIF log and the issues have them all. */
@@ -21,6 +22,12 @@ export interface SummaryInput {
   modelSummary?: string;
   findings?: readonly Finding[];
   sarifPath?: string;
+  /** The pull request the files went to. */
+  review?: ReviewResult;
+  /** Files sent for review with conflict markers. */
+  conflicts?: readonly string[];
+  /** False when the output directory was left unchanged. */
+  written?: boolean;
 }
 
 /** Render the summary markdown. Every value that came from the model is escaped. */
@@ -48,7 +55,11 @@ export function renderSummary(input: SummaryInput): string {
           `**Estimated cost:** ${formatCost(m.usage.estimatedCost)} (at the promptTokenPrice and completionTokenPrice given, per million tokens)  `,
         ]
       : []),
-    `**Output:** \`${input.outputDirectory.replace(/`/g, "'")}\`  `,
+    ...validationLines(m),
+    ...reviewLines(input),
+    input.written === false
+      ? `**Output:** nothing was written to \`${input.outputDirectory.replace(/`/g, "'")}\`: the files went to the pull request only  `
+      : `**Output:** \`${input.outputDirectory.replace(/`/g, "'")}\`  `,
     `**Manifest:** \`${input.manifestPath.replace(/`/g, "'")}\``,
     '',
     `| File | Bytes | Action |`,
@@ -104,6 +115,31 @@ export function renderBlockedSummary(findings: readonly Finding[], sarifPath?: s
       ...renderFindings(findings, sarifPath),
     ].join('\n') + '\n'
   );
+}
+
+/** The pull request, and the files it carries with conflict markers. */
+function reviewLines(input: SummaryInput): string[] {
+  const { review } = input;
+  if (!review) return [];
+  const conflicts = input.conflicts ?? [];
+  return [
+    `**Pull request:** [${review.pullRequestId}](${review.pullRequestUrl.replace(/[()\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}) from \`${review.branch.replace(/`/g, "'")}\` (${review.created ? 'opened' : 'updated'})  `,
+    ...(conflicts.length
+      ? [`**Merge conflicts to resolve in the pull request:** ${conflicts.map(escapeMarkdown).join(', ')}  `]
+      : []),
+  ];
+}
+
+/** One line on validateCommand: the round it passed in and the repairs it took. */
+export function validationLines(m: Manifest): string[] {
+  const rounds = m.validation ?? [];
+  const last = rounds[rounds.length - 1];
+  if (!last) return [];
+  const command = escapeMarkdown(last.command.split(/\r?\n/)[0]!.slice(0, 120));
+  const repairs = rounds.length - 1;
+  return [
+    `**Validation:** ${command} exited ${last.exitCode} in round ${last.round}${repairs ? ` after ${repairs} repair(s) by the model` : ''}  `,
+  ];
 }
 
 function formatCost(cost: number): string {

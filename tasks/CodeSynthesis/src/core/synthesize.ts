@@ -1,34 +1,37 @@
 /**
- * The use case, top to bottom: intent -> prompt -> model -> reply -> paths -> (headers) -> scan ->
- * plan -> write (files, prompt record, manifest).
+ * The use case, as a list of stages over a draft (draft.ts), each in its own file:
+ *
+ *   read the intent -> (the review's target) -> generate -> check paths and plan -> scan
+ *   -> validate and repair -> record -> (push for review) -> commit -> publish
+ *
+ * Nothing reaches the output directory before the commit stage, which writes everything or nothing. In
+ * reviewMode 'pullRequest' the push comes first, so a failed push leaves the output directory as it
+ * was; merge conflicts then go to the review branch only, and the output directory is left unchanged.
  */
-import { INPUTS, MANIFEST_PATH } from './contract';
-import { estimateCost } from './cost';
-import { CancelledError } from './errors';
-import { parseIntent, type Intent } from './intent';
-import {
-  buildManifest,
-  checkManifestLocation,
-  manifestContent,
-  sha256,
-  type IntentSource,
-  type Manifest,
-} from './manifest';
-import { checkPaths } from './paths';
-import { planWrite } from './plan';
-import { parsePolicyFile } from './policy-file';
-import { buildPrompt, promptText } from './prompt';
-import { addProvenanceHeaders, promptFilePath, recordCall } from './provenance';
-import { parseReply } from './reply';
-import type { Finding, ScanRule, SecretScanner } from './scan';
-import { scanStage } from './scan-stage';
+import { MANIFEST_PATH } from './contract';
+import { checkAndPlan } from './check';
+import { commit } from './commit';
+import type { Generated } from './draft';
+import { generate } from './generate';
+import type { Intent } from './intent';
 import type { BuildInfo, Clock, FileReader, Logger, ModelClient, PipelineHost, TreeStore } from './ports';
+import { publish, type SynthesisResult } from './publish';
+import { readIntent } from './read-intent';
+import { recordRun } from './record';
+import { resolveReviewTarget, publishForReview, type ReviewPorts } from './review-stage';
+import type { SecretScanner } from './scan';
+import { reportFindings, scan } from './scan-stage';
 import type { Settings } from './settings';
+import type { CommandRunner } from './validate';
+import { validateAndRepair } from './validate-stage';
+
+export type { SynthesisResult } from './publish';
 
 /** What the use case needs from the world. */
 export interface SynthesisPorts {
   log: Logger;
-  files: FileReader;
+  /** Reads the files the user named in inputs (intentFile, instructionsFile, policyFile). */
+  reader: FileReader;
   tree: TreeStore;
   clock: Clock;
   /**
@@ -40,172 +43,84 @@ export interface SynthesisPorts {
   version: string;
   /** Loads the secret scanner (secretlint) when the scan runs. */
   secretScanner(): Promise<SecretScanner>;
-  /** Task issues, the SARIF artifact and the masker of registered secrets: the host. */
-  report: Pick<PipelineHost, 'logIssue' | 'publishCodeAnalysisLog' | 'mask'>;
+  /** Makes the runner of validateCommand (a sandbox over a scratch copy); set when validation is. */
+  commandRunner?(): Promise<CommandRunner>;
+  /** The pull-request gate; set in reviewMode 'pullRequest' only. */
+  review?: ReviewPorts;
+  /** Task issues, the SARIF artifact, outputs, the summary and the masker of registered secrets: the host. */
+  report: Pick<PipelineHost, 'logIssue' | 'publishCodeAnalysisLog' | 'mask' | 'setOutput' | 'publishSummary'>;
   /** The build around the run; `intentVariable` is the pipeline variable `intent`, to tell it from inline text. */
   build?: BuildInfo & { intentVariable?: string };
 }
 
-export interface SynthesisResult {
-  intent: Intent;
-  manifest: Manifest;
-  /** Absolute path of the manifest. */
-  manifestPath: string;
-  outputDirectory: string;
-  modelSummary?: string;
-  /** Every scan finding; the files were written with them (as warnings, or warnings only). */
-  findings: Finding[];
-  /** The SARIF log, when one was written. */
-  sarifPath?: string;
-}
-
 /**
- * Run one synthesis. Either every planned file, the prompt record and the manifest are written, or
+ * Run one synthesis. Either every planned file, the prompt records and the manifest are written, or
  * nothing is. Every finding of the scan becomes a task issue, and the SARIF log is published, before
- * the write.
+ * the write; the outputs and the summary after it.
  * @throws FindingsError when failOnFindings is true and the scan found errors.
  * @throws the other typed errors of core/errors.ts; the output directory is unchanged whenever it throws.
  */
 export async function synthesize(settings: Settings, ports: SynthesisPorts): Promise<SynthesisResult> {
-  const { log, signal } = ports;
-  const intentText =
-    settings.intent.kind === 'file'
-      ? await ports.files.readText(settings.intent.path, INPUTS.intentFile)
-      : settings.intent.text;
-  const intent = parseIntent(intentText);
-  log.info(
-    intent.kind === 'card'
-      ? `Intent: service card '${intent.card.name}' (${intent.card.language}/${intent.card.framework}).`
-      : 'Intent: free text.',
-  );
-  const instructions = settings.instructionsFile
-    ? await ports.files.readText(settings.instructionsFile, INPUTS.instructionsFile)
-    : undefined;
-  // The policy is checked before the model is asked, so a broken file costs no tokens.
-  const policy = settings.policyFile ? await readPolicy(ports.files, settings.policyFile) : undefined;
-  const request = buildPrompt(intent, settings, settings.model, instructions);
-
-  const model = await ports.connectModel(intent, signal);
-  throwIfAborted(signal);
-  log.info(`Asking ${describeModel(model)} for the files...`);
-  const startedAt = ports.clock.now();
-  const reply = await model.complete(request, signal);
-  const finishedAt = ports.clock.now();
-  // The id and finish reason are the service's text: printed only through the untrusted channel.
-  log.untrusted(
-    `Reply ${reply.id}: ${reply.usage.promptTokens} prompt + ${reply.usage.completionTokens} completion tokens, finish reason '${reply.finishReason}'.`,
-    'info',
-  );
-  const parsed = parseReply(reply);
-  if (parsed.format === 'fences')
-    log.warn('The reply was not structured JSON; files were read from path-tagged fenced code blocks.');
-
-  const promptFile = promptFilePath(reply);
-  const checked = checkPaths(parsed.files, settings);
-  const files = settings.provenanceHeaders
-    ? addProvenanceHeaders(checked, {
-        version: ports.version,
-        intentSha256: sha256(intent.text),
-        promptFile,
-        model: reply.model,
-        ...(model.info.deployment ? { deployment: model.info.deployment } : {}),
-        ...(ports.build?.buildId ? { buildId: ports.build.buildId } : {}),
-      })
-    : checked;
-
-  const { findings, sarifPath } = await scanStage(files, settings, policy?.rules ?? [], {
+  const { intentVariable, ...build } = ports.build ?? {};
+  const buildInfo = ports.build ? { build } : {};
+  const where = {
     ...ports,
     outputDirectory: ports.tree.root,
-  });
+    ...(build.buildId ? { buildId: build.buildId } : {}),
+  };
+  if (settings.review.mode === 'pullRequest' && !ports.review)
+    throw new Error("synthesize: reviewMode 'pullRequest' needs the review ports; compose() gives them.");
 
-  const [manifestState, promptState, ...states] = await ports.tree.inspect([
-    MANIFEST_PATH,
-    promptFile,
-    ...files,
-  ]);
-  checkManifestLocation(manifestState, ports.tree.root);
-  checkManifestLocation(promptState, ports.tree.root, promptFile, 'the record of the prompt');
-  const plan = planWrite(files, states, settings.conflictPolicy);
-  const { record, call } = recordCall({
-    request,
-    reply,
-    model: model.info,
-    promptFile,
-    startedAt,
-    finishedAt,
-    limits: settings,
-    mask: (text) => ports.report.mask(text),
+  const prepared = await readIntent(settings, {
+    ...ports,
+    ...(intentVariable !== undefined ? { intentVariable } : {}),
   });
-  const manifest = buildManifest({
-    version: ports.version,
-    now: ports.clock.now(),
-    intent,
-    intentSource: intentSource(settings, ports.build?.intentVariable),
-    ...(instructions !== undefined && settings.instructionsFile
-      ? { instructions: { file: settings.instructionsFile, text: instructions } }
-      : {}),
-    ...(policy ? { policy: { file: policy.file, text: policy.text, rules: policy.rules.length } } : {}),
-    ...(ports.build ? { build: withoutIntentVariable(ports.build) } : {}),
-    promptText: promptText(request),
-    model: model.info,
-    reply,
-    calls: [call],
-    findings,
-    provenanceHeaders: settings.provenanceHeaders,
-    ...(settings.prices ? { estimatedCost: estimateCost(reply.usage, settings.prices) } : {}),
-    conflictPolicy: settings.conflictPolicy,
-    written: [...plan.write, ...files.filter((f) => plan.unchanged.includes(f.path))],
-    overwritten: plan.overwritten,
-    unchanged: plan.unchanged,
-    skipped: plan.skipped,
+  const review =
+    settings.review.mode === 'pullRequest' && ports.review
+      ? {
+          target: resolveReviewTarget(prepared, settings.review, ports.review, ports.tree.root, ports.log),
+          ports: ports.review,
+        }
+      : undefined;
+  const generated = await generate(prepared, ports);
+  // For review, merge conflicts go to the branch with their markers; otherwise they fail the run.
+  const check = (d: Generated) => checkAndPlan(d, settings, where, review !== undefined);
+  const checked = await check(generated);
+  const scanned = await scan(checked, settings, where);
+  const validated = await validateAndRepair(scanned, settings, {
+    ...ports,
+    recheck: async (d) => scan(await check(d), settings, where),
   });
+  const reported = reportFindings(validated, settings, where);
+  const record = await recordRun(reported, settings, { ...ports, ...buildInfo });
+  const reviewed = review
+    ? await publishForReview(review.target, record, reported, {
+        ...ports,
+        ...buildInfo,
+        review: review.ports,
+      })
+    : undefined;
+  const conflicts = reported.plan.conflicts.map((c) => c.path);
+  if (conflicts.length)
+    ports.log.warn(
+      `${conflicts.length} file(s) have merge conflicts: they are in the pull request with conflict markers, and the output directory was left unchanged.`,
+    );
+  else await commit(record, ports);
 
-  throwIfAborted(signal);
-  await ports.tree.commit(
-    [...plan.write, record, { path: MANIFEST_PATH, content: manifestContent(manifest) }],
-    signal,
-  );
-  for (const f of manifest.files) log.untrusted(`  ${f.action}: ${f.path} (${f.bytes} bytes)`, 'info');
-  for (const p of plan.skipped) log.untrusted(`  skipped (exists): ${p}`, 'info');
-  return {
-    intent,
-    manifest,
+  const result: SynthesisResult = {
+    intent: reported.intent,
+    manifest: record.manifest,
     manifestPath: joinPath(ports.tree.root, MANIFEST_PATH),
     outputDirectory: ports.tree.root,
-    ...(parsed.summary ? { modelSummary: parsed.summary } : {}),
-    findings,
-    ...(sarifPath ? { sarifPath } : {}),
+    ...(reported.modelSummary ? { modelSummary: reported.modelSummary } : {}),
+    findings: reported.findings,
+    ...(reported.sarifPath ? { sarifPath: reported.sarifPath } : {}),
+    ...(reviewed ? { review: reviewed } : {}),
+    conflicts,
+    written: conflicts.length === 0,
   };
-}
-
-async function readPolicy(
-  files: FileReader,
-  file: string,
-): Promise<{ file: string; text: string; rules: ScanRule[] }> {
-  const text = await files.readText(file, INPUTS.policyFile);
-  return { file, text, rules: parsePolicyFile(text, file) };
-}
-
-function intentSource(settings: Settings, intentVariable: string | undefined): IntentSource {
-  if (settings.intent.kind === 'file') return { kind: 'file', file: settings.intent.path };
-  if (intentVariable !== undefined && intentVariable.trim() === settings.intent.text.trim())
-    return { kind: 'variable', variable: 'intent' };
-  return { kind: 'inline' };
-}
-
-function withoutIntentVariable(build: BuildInfo & { intentVariable?: string }): BuildInfo {
-  return Object.fromEntries(Object.entries(build).filter(([key]) => key !== 'intentVariable'));
-}
-
-function describeModel(model: ModelClient): string {
-  const { provider, deployment, endpointHost } = model.info;
-  return [provider, deployment && `'${deployment}'`, endpointHost && `at ${endpointHost}`]
-    .filter(Boolean)
-    .join(' ');
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError();
+  publish(result, ports);
+  return result;
 }
 
 function joinPath(root: string, relative: string): string {

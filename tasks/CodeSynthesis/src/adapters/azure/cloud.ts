@@ -5,7 +5,7 @@
  * sovereign clouds when the data is missing.
  */
 import { CredentialError } from '../../core/errors';
-import type { ServiceConnection } from '../../core/ports';
+import type { ServiceConnection } from '../pipeline/agent-host';
 
 /** Endpoints of one Azure cloud. URLs never end with '/'. */
 export interface AzureCloud {

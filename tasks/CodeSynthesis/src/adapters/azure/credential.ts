@@ -16,10 +16,10 @@ import {
   type TokenCredentialOptions,
 } from '@azure/identity';
 import { CredentialError, SynthesisError } from '../../core/errors';
-import type { ServiceConnection } from '../../core/ports';
-import { azureClientOptions, describeNetworkFailure, networkErrorCode, type Network } from '../net/network';
+import { azureClientOptions, type Network } from '../net/network';
+import { chainText, describeNetworkFailure, networkErrorCode } from '../net/network-errors';
+import type { ServiceConnection } from '../pipeline/agent-host';
 import type { AzureCloud } from './cloud';
-import { chainText } from '../net/error-chain';
 
 /** Schemes an AzureRM connection may have; the values are as the agent gives them. */
 export const SUPPORTED_SCHEMES = [

@@ -7,7 +7,8 @@ import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets'
 import { INPUTS } from '../../core/contract';
 import { CredentialError } from '../../core/errors';
 import type { SecretStore } from '../../core/ports';
-import { azureClientOptions, describeNetworkFailure, networkErrorCode, type Network } from '../net/network';
+import { azureClientOptions, type Network } from '../net/network';
+import { describeNetworkFailure, networkErrorCode } from '../net/network-errors';
 import { keyVaultUrl, type AzureCloud } from './cloud';
 
 /** What a KeyVaultSecretStore reads from and how. */

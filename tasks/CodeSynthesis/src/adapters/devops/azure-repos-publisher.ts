@@ -16,7 +16,7 @@ import {
   type GitPullRequest,
 } from 'azure-devops-node-api/interfaces/GitInterfaces';
 import { CancelledError } from '../../core/errors';
-import type { Logger, PipelineHost } from '../../core/ports';
+import type { Logger } from '../../core/ports';
 import {
   MAX_DESCRIPTION_CHARS,
   ReviewError,
@@ -28,7 +28,8 @@ import {
   type ReviewResult,
 } from '../../core/review';
 import { untilAborted } from '../net/abort';
-import { describeNetworkFailure } from '../net/network';
+import { describeNetworkFailure } from '../net/network-errors';
+import type { AgentHost } from '../pipeline/agent-host';
 import { jobTokenClient, systemAccessToken, webApiOptions } from './devops-client';
 
 /** What a publisher talks to and as whom. */
@@ -362,7 +363,7 @@ export class AzureReposPublisher implements ReviewPublisher {
  * the agent's proxy and TLS settings.
  * @throws ReviewError naming the missing variables.
  */
-export function createAzureReposPublisher(host: PipelineHost): AzureReposPublisher {
+export function createAzureReposPublisher(host: AgentHost): AzureReposPublisher {
   const collectionUri =
     host.getVariable('System.CollectionUri') ?? host.getVariable('System.TeamFoundationCollectionUri');
   const project = host.getVariable('System.TeamProject');

@@ -8,7 +8,7 @@ import type {
   IRequestHandler,
   IRequestOptions,
 } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
-import type { CertSettings, PipelineHost, ProxySettings } from '../../core/ports';
+import type { AgentHost, CertSettings, ProxySettings } from '../pipeline/agent-host';
 
 /** An azure-devops-node-api client class (TaskApi, GitApi, ...). */
 export type DevOpsClientClass<T> = new (
@@ -61,7 +61,7 @@ export async function jobTokenClient<T>(
 }
 
 /** System.AccessToken as the agent passes it on the SystemVssConnection endpoint, if it does. */
-export function systemAccessToken(host: PipelineHost): string | undefined {
+export function systemAccessToken(host: AgentHost): string | undefined {
   try {
     return host.getConnection('SystemVssConnection').auth.AccessToken;
   } catch {

@@ -5,7 +5,7 @@
  */
 import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
 import { CredentialError } from '../../core/errors';
-import type { PipelineHost } from '../../core/ports';
+import type { AgentHost } from '../pipeline/agent-host';
 import { jobTokenClient } from './devops-client';
 
 export { webApiOptions } from './devops-client';
@@ -34,7 +34,7 @@ const REQUIRED: Array<[keyof JobContext, string[]]> = [
  * where the agent always puts it.
  * @throws CredentialError naming the missing variables.
  */
-export function readJobContext(host: PipelineHost, systemVssToken?: string): JobContext {
+export function readJobContext(host: AgentHost, systemVssToken?: string): JobContext {
   const context: Partial<JobContext> = {};
   const missing: string[] = [];
   for (const [key, names] of REQUIRED) {

@@ -92,6 +92,22 @@ export class FsTreeStore implements TreeStore {
   }
 
   /**
+   * The text of the regular file at `rel`, reached without following any symlink; undefined when
+   * there is none (absent, a folder, a symlink, or a path through a symlink or a file).
+   * @throws WriteError when the file cannot be read (permission denied, ...).
+   */
+  async read(rel: string): Promise<string | undefined> {
+    const [state] = await this.inspect([rel]);
+    if (state?.kind !== 'file' || state.blockedBy !== undefined) return undefined;
+    try {
+      return (await this.fs.readFile(path.join(this.root, ...rel.split('/')))).toString('utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw writeError('read', rel, error);
+    }
+  }
+
+  /**
    * Stage all files in `<root>/.synthesis-staging-<random>/`, fsync them, then rename each into place,
    * moving any existing file aside first. If `signal` aborts before the move, or staging fails, the
    * staging folder (and the root, if this call created it) is removed and the tree is untouched. The

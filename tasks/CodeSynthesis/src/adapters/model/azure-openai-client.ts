@@ -45,20 +45,21 @@ export class AzureOpenAIClient implements ModelClient {
         apiVersion: options.apiVersion,
         auth: azureADTokenProvider ? 'entraId' : 'apiKey',
         ...(options.keySource ? { keySource: options.keySource } : {}),
-        timeoutMs: options.timeoutMs,
+        timeoutMs: options.budget.totalMs,
         maxRetries: options.maxRetries,
       },
+      budget: options.budget,
       logger: options.logger,
       fetch: options.fetch ?? globalThis.fetch,
       ...(apiKey ? { secret: apiKey } : {}),
       retryWithoutSchema: false,
-      createClient: (sdk, fetch) =>
+      createClient: (sdk, fetch, timeoutMs) =>
         new sdk.AzureOpenAI({
           baseURL,
           deployment: options.deployment,
           apiVersion: options.apiVersion,
           ...(azureADTokenProvider ? { azureADTokenProvider } : { apiKey }),
-          ...sdkClientOptions(options, fetch),
+          ...sdkClientOptions(options, fetch, timeoutMs),
         }),
     };
   }

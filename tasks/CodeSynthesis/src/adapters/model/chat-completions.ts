@@ -1,18 +1,13 @@
 /**
- * What the Azure OpenAI and OpenAI-compatible clients share: the request body, the call with its time
- * budget and retry logging, the reply mapping and the classification of the SDK's errors (whose
+ * What the Azure OpenAI and OpenAI-compatible clients share: the request body, the call with its retries
+ * inside the run's time budget, the reply mapping and the classification of the SDK's errors (whose
  * messages live in model-errors.ts).
  *
- * Retry policy (the `openai` SDK's own, see node_modules/openai/src/client.ts `shouldRetry`/`retryRequest`):
- * connection errors and 408, 409, 429 and 5xx answers are retried up to `maxRetries` times, waiting what
- * the service asks for (`retry-after-ms`, then `retry-after`) or else 0.5 s, 1 s, 2 s ... capped at 8 s
- * (less up to 25% jitter). On top of it, everything (all attempts and waits) is bounded by one time budget,
- * `timeoutMs`: the call is aborted when it runs out, and a retry whose wait would not fit in the time left
- * is not attempted (we answer `x-should-retry: false` to the SDK) so the user hears at once that the
- * service is throttling.
- * The SDK's own sleep between attempts cannot be cancelled, so for answers it will retry we take the same
- * wait ourselves, cancellably, and then tell it `retry-after-ms: 0`. A cancelled run then stops at once
- * and leaves no timer behind. (Connection errors still use the SDK's sleep, at most 8 s.)
+ * Retries are ours (retry-policy.ts), not the SDK's: it is given `maxRetries: 0`, and each attempt is one
+ * SDK call. Between attempts we wait what the service asks for, or back off, logging each wait; the wait
+ * watches the run's signal, so a cancel stops it at once, and a wait that would not fit in what is left
+ * of the time budget (timeoutSeconds, shared by every call of the run) is not taken: the user hears at
+ * once that the service is throttling.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type OpenAI from 'openai';
@@ -28,14 +23,14 @@ import {
   describeFailure,
   filteredCategories,
   formatWait,
-  isPermanentConnectionFailure,
   isResponseFormatUnsupported,
   type CallContext,
   type Failure,
-  type StoppedRetry,
 } from './model-errors';
-import { isRecord } from '../net/error-chain';
 import { untilAborted } from '../net/abort';
+import { isPermanentNetworkFailure, isRecord } from '../net/network-errors';
+import { decideRetry, type AttemptFailure } from '../net/retry-policy';
+import type { TimeBudget } from '../net/time-budget';
 
 /** The fetch the SDK calls; compose passes undici's fetch bound to the agent's proxy and CA. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -49,9 +44,9 @@ export interface ChatClientOptions {
   apiKey?: string;
   /** Injected fetch (proxy, CA); defaults to the global fetch. */
   fetch?: Fetch;
-  /** Time budget for the whole call, retries and waits included. */
-  timeoutMs: number;
-  /** How many times the SDK may retry a connection error, 408, 409, 429 or 5xx. */
+  /** The run's time budget (timeoutSeconds), shared with the sign-in and every other call. */
+  budget: TimeBudget;
+  /** How many times a call may be retried after a connection error, 408, 409, 429 or 5xx (retry-policy.ts). */
   maxRetries: number;
   logger: Logger;
   /** Where the API key came from, named in the 401 hint, e.g. "the Key Vault secret 'openai-api-key' in vault 'kv-ci'". */
@@ -61,26 +56,22 @@ export interface ChatClientOptions {
 /** One provider's way of making the SDK client. */
 export interface ChatSpec {
   ctx: CallContext;
+  budget: TimeBudget;
   logger: Logger;
   fetch: Fetch;
   /** Redacted from debug output if a server echoes it. */
   secret?: string;
-  /** Create the SDK client sending through `fetch`. */
-  createClient(sdk: typeof import('openai'), fetch: Fetch): OpenAI;
+  /** Create the SDK client sending through `fetch`, giving up after `timeoutMs`. */
+  createClient(sdk: typeof import('openai'), fetch: Fetch, timeoutMs: number): OpenAI;
   /** Ask once more without response_format when the endpoint says it does not support it. */
   retryWithoutSchema: boolean;
 }
 
-/** What one SDK call saw, filled in by the watching fetch. */
-interface CallState {
-  attempts: number;
-  /** Aborted when a connection failure cannot be cured by retrying, so the SDK stops at once. */
-  stop: AbortController;
-  permanent?: { cause: unknown };
+/** What one attempt (one SDK call) saw, filled in by the watching fetch. */
+interface AttemptState {
+  /** The last answer's headers, for the retry policy. */
+  headers?: Headers;
   lastError?: { body: unknown; text?: string };
-  stoppedRetry?: StoppedRetry;
-  /** The service answered `x-should-retry: false` to an attempt the SDK would otherwise have retried. */
-  retryRefused?: boolean;
   /** A 2xx answer whose body is not JSON: its text went to debug output, never into a message. */
   unreadable?: { status: number; contentType?: string };
 }
@@ -89,7 +80,7 @@ const REQUEST_ID_HEADERS = ['apim-request-id', 'x-request-id', 'x-ms-request-id'
 const MAX_LOGGED_BODY = 4000;
 
 /**
- * The chat.completions request body: system and user messages, structured output (json_schema, strict)
+ * The chat.completions request body: the messages as given, structured output (json_schema, strict)
  * unless `structured` is false, and only the model settings the user set. Never `max_tokens`, which
  * reasoning models reject; `max_completion_tokens` works for all current models.
  */
@@ -101,10 +92,7 @@ export function chatParams(
   const { settings } = request;
   return {
     model,
-    messages: [
-      { role: 'system', content: request.system },
-      { role: 'user', content: request.user },
-    ],
+    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
     ...(structured
       ? {
           response_format: {
@@ -124,7 +112,8 @@ export function chatParams(
 }
 
 /**
- * Send one request for files and map the answer.
+ * Send one request for files, retrying as retry-policy.ts says within the run's time budget, and map
+ * the answer.
  * @throws ModelError for every service or connection failure (see model-errors.ts), CancelledError when
  *   `signal` aborts, or the typed error (e.g. CredentialError) the token provider threw.
  */
@@ -133,47 +122,104 @@ export async function completeChat(
   request: ModelRequest,
   signal: AbortSignal,
 ): Promise<ModelReply> {
-  const { ctx, logger } = spec;
-  const budget = AbortSignal.timeout(ctx.timeoutMs);
-  const deadline = Date.now() + ctx.timeoutMs;
-  const callSignal = AbortSignal.any([signal, budget]);
-  const sdk = await import('openai');
-
-  const send = async (
-    structured: boolean,
-  ): Promise<
-    { data: ChatCompletion; params: ChatCompletionCreateParamsNonStreaming } | { failure: Failure }
-  > => {
-    const state: CallState = { attempts: 0, stop: new AbortController() };
-    const sendSignal = AbortSignal.any([callSignal, state.stop.signal]);
-    try {
-      const client = spec.createClient(sdk, watchResponses(spec, state, deadline));
-      const params = chatParams(request, ctx.deployment, structured);
-      const data = await untilAborted(
-        client.chat.completions.create(params, { signal: sendSignal }),
-        sendSignal,
+  return spec.budget.spend(async (budget) => {
+    const ctx: CallContext = {
+      ...spec.ctx,
+      timeoutMs: spec.budget.totalMs,
+      leftMs: spec.budget.remainingMs(),
+    };
+    const { logger } = spec;
+    const callSignal = AbortSignal.any([signal, budget]);
+    const sdk = await import('openai');
+    const service = ctx.provider === 'azureOpenAI' ? 'Azure OpenAI' : `The endpoint ${ctx.endpointHost}`;
+    let structured = true;
+    let retries = 0;
+    for (;;) {
+      const state: AttemptState = {};
+      const outcome = await attempt(spec, sdk, request, structured, state, callSignal);
+      if ('data' in outcome) {
+        // The body as sent goes to the prompt store (.synthesis/prompts/), for provenance.
+        return {
+          ...toModelReply(outcome.data, ctx, logger),
+          request: outcome.params as unknown as Record<string, unknown>,
+        };
+      }
+      const failure = classify(outcome.error, sdk, state, signal, budget);
+      if (structured && spec.retryWithoutSchema && isResponseFormatUnsupported(failure)) {
+        logger.info(
+          `The endpoint ${ctx.endpointHost} does not support response_format json_schema; asking again without it (the reply may then be JSON or fenced code blocks).`,
+        );
+        structured = false;
+        continue;
+      }
+      const retryable = asAttemptFailure(failure, state);
+      if (!retryable) throw describeFailure(failure, ctx);
+      const decision = decideRetry(retryable, retries + 1, ctx.maxRetries, spec.budget.remainingMs());
+      if (!decision.retry) {
+        throw describeFailure(
+          failure.kind === 'http'
+            ? {
+                ...failure,
+                attempts: retries + 1,
+                ...(decision.reason === 'refused' ? { retryRefused: true } : {}),
+                ...(decision.reason === 'over-budget'
+                  ? {
+                      stoppedRetry: {
+                        status: failure.status,
+                        waitMs: decision.waitMs ?? 0,
+                        leftMs: spec.budget.remainingMs(),
+                      },
+                    }
+                  : {}),
+              }
+            : failure,
+          ctx,
+        );
+      }
+      retries += 1;
+      const note = `retrying in ${formatWait(decision.waitMs)} (retry ${retries} of ${ctx.maxRetries})`;
+      logger.info(
+        failure.kind === 'http'
+          ? `${service} answered ${failure.status}; ${note}.`
+          : `Could not connect to ${ctx.endpointHost}; ${note}.`,
       );
-      // The SDK hands back a non-JSON body as a string when its content-type is not JSON.
-      if (state.unreadable) return { failure: { kind: 'unreadable', ...state.unreadable } };
-      return { data, params };
-    } catch (err) {
-      return { failure: classify(err, sdk, state, signal, budget) };
+      try {
+        await delay(decision.waitMs, undefined, { signal: callSignal });
+      } catch {
+        throw describeFailure(signal.aborted ? { kind: 'cancelled' } : { kind: 'timeout' }, ctx);
+      }
     }
-  };
+  });
+}
 
-  let result = await send(true);
-  if ('failure' in result && spec.retryWithoutSchema && isResponseFormatUnsupported(result.failure)) {
-    logger.info(
-      `The endpoint ${ctx.endpointHost} does not support response_format json_schema; asking again without it (the reply may then be JSON or fenced code blocks).`,
-    );
-    result = await send(false);
+/** One SDK call (no retries of its own), through a fetch that watches the answer. */
+async function attempt(
+  spec: ChatSpec,
+  sdk: typeof import('openai'),
+  request: ModelRequest,
+  structured: boolean,
+  state: AttemptState,
+  signal: AbortSignal,
+): Promise<{ data: ChatCompletion; params: ChatCompletionCreateParamsNonStreaming } | { error: unknown }> {
+  try {
+    const client = spec.createClient(sdk, watchResponses(spec, state), spec.budget.remainingMs());
+    const params = chatParams(request, spec.ctx.deployment, structured);
+    const data = await untilAborted(client.chat.completions.create(params, { signal }), signal);
+    // The SDK hands back a non-JSON body as a string when its content-type is not JSON.
+    if (state.unreadable) return { error: new Error('unreadable answer') };
+    return { data, params };
+  } catch (error) {
+    return { error };
   }
-  if ('failure' in result) throw describeFailure(result.failure, ctx);
-  // The body as sent goes to the prompt store (.synthesis/prompts/), for provenance.
-  return {
-    ...toModelReply(result.data, ctx, logger),
-    request: result.params as unknown as Record<string, unknown>,
-  };
+}
+
+/** What the retry policy sees of a failure; undefined for failures it has no say in. */
+function asAttemptFailure(failure: Failure, state: AttemptState): AttemptFailure | undefined {
+  if (failure.kind === 'http')
+    return { kind: 'http', status: failure.status, ...(state.headers ? { headers: state.headers } : {}) };
+  if (failure.kind === 'connection')
+    return { kind: 'connection', permanent: isPermanentNetworkFailure(failure.cause) };
+  return undefined;
 }
 
 /**
@@ -236,31 +282,15 @@ export function toModelReply(data: unknown, ctx: CallContext, logger: Logger): M
 }
 
 /**
- * A fetch around the injected one that sees every attempt the SDK makes: it logs request ids and error
- * bodies at debug level, logs each retry wait, and stops retries that would outlast the time budget.
+ * A fetch around the injected one that sees the attempt's answer: it logs the request id and an error
+ * body at debug level, keeps the headers for the retry policy, and keeps a non-JSON body out of the
+ * SDK's error messages.
  */
-function watchResponses(spec: ChatSpec, state: CallState, deadline: number): Fetch {
+function watchResponses(spec: ChatSpec, state: AttemptState): Fetch {
   const { ctx, logger } = spec;
   const service = ctx.provider === 'azureOpenAI' ? 'Azure OpenAI' : `The endpoint ${ctx.endpointHost}`;
   return async (input, init) => {
-    state.attempts += 1;
-    const attempt = state.attempts;
-    const retryNote = `retry ${attempt} of ${ctx.maxRetries}`;
-    const mayRetry = attempt <= ctx.maxRetries;
-    let response: Response;
-    try {
-      response = await spec.fetch(input, init);
-    } catch (err) {
-      if (isPermanentConnectionFailure(err)) {
-        // The SDK retries every connection error; aborting its signal is the only way to stop it.
-        state.permanent = { cause: err };
-        state.stop.abort();
-        throw err;
-      }
-      if (mayRetry && !init?.signal?.aborted)
-        logger.info(`Could not connect to ${ctx.endpointHost}; retrying (${retryNote}).`);
-      throw err;
-    }
+    const response = await spec.fetch(input, init);
     const requestId = REQUEST_ID_HEADERS.map((h) => response.headers.get(h)).find((v) => v);
     const idNote = requestId ? ` (request id ${requestId})` : '';
     const text = await response.text();
@@ -268,6 +298,7 @@ function watchResponses(spec: ChatSpec, state: CallState, deadline: number): Fet
     const headers = new Headers(response.headers);
     headers.delete('content-length');
     headers.delete('content-encoding');
+    state.headers = headers;
     const rebuilt = (): Response =>
       new Response(text, { status: response.status, statusText: response.statusText, headers });
     if (response.ok) {
@@ -289,73 +320,27 @@ function watchResponses(spec: ChatSpec, state: CallState, deadline: number): Fet
       'debug',
     );
     state.lastError = body === undefined ? { body, text } : { body };
-    if (mayRetry && response.headers.get('x-should-retry') === 'false') state.retryRefused = true;
-    if (mayRetry && sdkWillRetry(response.status, headers)) {
-      const wait = retryWait(headers, attempt);
-      const leftMs = deadline - Date.now();
-      if (wait >= leftMs) {
-        headers.set('x-should-retry', 'false');
-        state.stoppedRetry = { status: response.status, waitMs: wait, leftMs };
-      } else {
-        logger.info(
-          `${service} answered ${response.status}; retrying in ${formatWait(wait)} (${retryNote}).`,
-        );
-        await delay(wait, undefined, init?.signal ? { signal: init.signal } : {});
-        headers.delete('retry-after');
-        headers.set('retry-after-ms', '0');
-      }
-    }
     return rebuilt();
   };
-}
-
-/** The SDK's shouldRetry: the server's x-should-retry wins, else 408, 409, 429 and 5xx. */
-function sdkWillRetry(status: number, headers: Headers): boolean {
-  const said = headers.get('x-should-retry');
-  if (said === 'true') return true;
-  if (said === 'false') return false;
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
-/** The wait the SDK would take before retry `attempt` (its retryRequest): the headers', else its jittered backoff. */
-function retryWait(headers: Headers, attempt: number): number {
-  const ms = parseFloat(headers.get('retry-after-ms') ?? '');
-  if (!Number.isNaN(ms) && ms) return ms;
-  const after = headers.get('retry-after');
-  if (after) {
-    const seconds = parseFloat(after);
-    const wait = Number.isNaN(seconds) ? Date.parse(after) - Date.now() : seconds * 1000;
-    return Number.isFinite(wait) ? Math.max(0, wait) : 0;
-  }
-  return Math.min(0.5 * 2 ** (attempt - 1), 8) * 1000 * (1 - Math.random() * 0.25);
 }
 
 function classify(
   err: unknown,
   sdk: typeof import('openai'),
-  state: CallState,
+  state: AttemptState,
   run: AbortSignal,
   budget: AbortSignal,
 ): Failure {
   if (run.aborted) return { kind: 'cancelled' };
-  if (state.permanent) return { kind: 'connection', cause: state.permanent.cause };
   if (budget.aborted) return { kind: 'timeout' };
+  if (state.unreadable) return { kind: 'unreadable', ...state.unreadable };
   const typed = findTyped(err);
   if (typed) return { kind: 'typed', error: typed };
   if (err instanceof sdk.APIConnectionTimeoutError) return { kind: 'timeout' };
   if (err instanceof sdk.APIConnectionError) return { kind: 'connection', cause: err.cause ?? err };
   if (err instanceof sdk.APIError && typeof err.status === 'number') {
-    const seen = state.lastError ?? { body: { error: err.error } };
-    return {
-      kind: 'http',
-      status: err.status,
-      ...seen,
-      attempts: state.attempts,
-      ...(state.retryRefused ? { retryRefused: true } : {}),
-      ...(state.stoppedRetry ? { stoppedRetry: state.stoppedRetry } : {}),
-    };
+    return { kind: 'http', status: err.status, ...(state.lastError ?? { body: { error: err.error } }) };
   }
-  if (state.unreadable) return { kind: 'unreadable', ...state.unreadable };
   return { kind: 'other', cause: err };
 }
 
@@ -369,20 +354,18 @@ function findTyped(err: unknown): SynthesisError | undefined {
   return undefined;
 }
 
-/** Settle with `promise`, or reject as soon as `signal` aborts (the SDK's retry sleeps do not watch the signal). */
-
 /**
- * Options both SDK clients get: our fetch, the time budget and retry count, logs to debug output, and
- * no organization/project headers (so OPENAI_ORG_ID / OPENAI_PROJECT_ID in the agent's environment
- * are not sent).
+ * Options both SDK clients get: our fetch, no retries of its own (ours are in completeChat), the time
+ * left as its timeout, logs to debug output, and no organization/project headers (so OPENAI_ORG_ID /
+ * OPENAI_PROJECT_ID in the agent's environment are not sent).
  */
-export function sdkClientOptions(options: ChatClientOptions, fetch: Fetch) {
+export function sdkClientOptions(options: ChatClientOptions, fetch: Fetch, timeoutMs: number) {
   return {
     organization: null,
     project: null,
     fetch,
-    timeout: options.timeoutMs,
-    maxRetries: options.maxRetries,
+    timeout: Math.max(1, Math.ceil(timeoutMs)),
+    maxRetries: 0,
     logger: sdkLogger(options.logger),
     logLevel: 'warn' as const,
   };

@@ -8,7 +8,7 @@
 import { DEFAULTS, INPUTS } from '../../core/contract';
 import { CancelledError, ModelError, type SynthesisError } from '../../core/errors';
 import type { ProviderName } from '../../core/ports';
-import { chainCode, chainText, isRecord } from '../net/error-chain';
+import { chainCode, classifyNetworkError, isRecord } from '../net/network-errors';
 
 /** What the call was, for messages: never holds a secret. */
 export interface CallContext {
@@ -20,11 +20,14 @@ export interface CallContext {
   auth: 'apiKey' | 'entraId';
   /** Where the key came from, for the 401 hint, e.g. "the Key Vault secret 'openai-api-key' in 'kv-ci'". */
   keySource?: string;
+  /** The run's whole time budget (timeoutSeconds), in ms. */
   timeoutMs: number;
+  /** What was left of it when this call started; the whole budget when absent. */
+  leftMs?: number;
   maxRetries: number;
 }
 
-/** A retry the budget guard refused because the wait the service asked for did not fit the time left. */
+/** A retry not made because the wait the service asked for did not fit the time left. */
 export interface StoppedRetry {
   status: number;
   waitMs: number;
@@ -67,19 +70,6 @@ interface ErrorFields {
   filterResult: unknown;
 }
 
-const CERT_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REVOKED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME']);
 /** Model parameters a deployment may refuse, and the input that sets each. */
 const PARAM_INPUTS: Readonly<Record<string, string>> = {
   temperature: INPUTS.temperature,
@@ -118,16 +108,6 @@ export function describeFailure(failure: Failure, ctx: CallContext): SynthesisEr
     case 'http':
       return httpError(failure, ctx);
   }
-}
-
-/**
- * True when a connection failure cannot go away by retrying: the proxy asked for credentials (407) or
- * the TLS certificate is not trusted. The client then stops at once instead of spending the time
- * budget on retries (and reporting a timeout instead of the cause).
- */
-export function isPermanentConnectionFailure(err: unknown): boolean {
-  const code = chainCode(err);
-  return (code !== undefined && CERT_CODES.has(code)) || /Proxy response \(407\)/i.test(chainText(err));
 }
 
 /**
@@ -379,48 +359,58 @@ function contextLengthError(text: string, ctx: CallContext, status: number): Mod
 }
 
 function timeoutError(ctx: CallContext): ModelError {
+  const within =
+    ctx.leftMs === undefined || formatWait(ctx.leftMs) === formatWait(ctx.timeoutMs)
+      ? `${formatWait(ctx.timeoutMs)} ('${INPUTS.timeoutSeconds}')`
+      : `the ${formatWait(ctx.leftMs)} left of '${INPUTS.timeoutSeconds}' (${formatWait(ctx.timeoutMs)} for the whole run)`;
   return new ModelError(
-    `${where(ctx)} did not answer within ${formatWait(ctx.timeoutMs)} ('${INPUTS.timeoutSeconds}').`,
+    `${where(ctx)} did not answer within ${within}.`,
     `Raise '${INPUTS.timeoutSeconds}', or ask for fewer files or lower '${INPUTS.maxOutputTokens}' so the answer comes sooner.`,
   );
 }
 
 function connectionError(cause: unknown, ctx: CallContext): ModelError {
-  const code = chainCode(cause);
+  const failure = classifyNetworkError(cause);
   const host = ctx.endpointHost;
   const options = { cause };
-  if (code && CERT_CODES.has(code)) {
-    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+  switch (failure?.kind) {
+    case 'tls-host':
       return new ModelError(
-        `The TLS certificate presented for ${host} is for another host name (${code}).`,
+        `The TLS certificate presented for ${host} is for another host name (${failure.code}).`,
         `Check '${INPUTS.endpoint}'; if a proxy intercepts TLS, it must issue certificates for ${host}.`,
         undefined,
         options,
       );
-    }
-    return new ModelError(
-      `The TLS certificate of ${host} is not trusted (${code}).`,
-      "If a proxy or firewall re-signs TLS with a private CA, configure the agent to trust that CA (the agent's CA setting, Agent.CAInfo, set with ./config --sslcacert); the task uses the agent's certificate settings.",
-      undefined,
-      options,
-    );
+    case 'tls-trust':
+      return new ModelError(
+        `The TLS certificate of ${host} is not trusted (${failure.code}).`,
+        "If a proxy or firewall re-signs TLS with a private CA, configure the agent to trust that CA (the agent's CA setting, Agent.CAInfo, set with ./config --sslcacert); the task uses the agent's certificate settings.",
+        undefined,
+        options,
+      );
+    case 'dns':
+      return new ModelError(
+        `Cannot resolve the host name ${host} (${failure.code}).`,
+        `Check '${INPUTS.endpoint}' for typos; a private endpoint needs DNS that the agent can use.`,
+        undefined,
+        options,
+      );
+    case 'proxy-auth':
+      return new ModelError(
+        `The agent's proxy refused to connect to ${host} (407 Proxy Authentication Required).`,
+        "Check the proxy user name and password in the agent's proxy settings.",
+        undefined,
+        options,
+      );
+    case 'proxy-refused':
+      return new ModelError(
+        `The agent's proxy refused the tunnel to ${host}${failure.proxyStatus ? ` (HTTP ${failure.proxyStatus})` : ''}.`,
+        `Check '${INPUTS.endpoint}'; ask the proxy's administrators to allow the host, or add it to the agent's .proxybypass list.`,
+        undefined,
+        options,
+      );
   }
-  if (code && DNS_CODES.has(code)) {
-    return new ModelError(
-      `Cannot resolve the host name ${host} (${code}).`,
-      `Check '${INPUTS.endpoint}' for typos; a private endpoint needs DNS that the agent can use.`,
-      undefined,
-      options,
-    );
-  }
-  if (/Proxy response \(407\)/i.test(chainText(cause))) {
-    return new ModelError(
-      `The agent's proxy refused to connect to ${host} (407 Proxy Authentication Required).`,
-      "Check the proxy user name and password in the agent's proxy settings.",
-      undefined,
-      options,
-    );
-  }
+  const code = failure?.code ?? chainCode(cause);
   return new ModelError(
     `Cannot connect to ${host}${code ? ` (${code})` : ''}.`,
     `Check '${INPUTS.endpoint}', that the agent can reach that host (firewall, proxy settings) and that the service is up.`,

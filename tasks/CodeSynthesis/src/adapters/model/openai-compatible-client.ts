@@ -33,18 +33,19 @@ export class OpenAICompatibleClient implements ModelClient {
         deployment: options.deployment,
         auth: 'apiKey',
         ...(options.keySource ? { keySource: options.keySource } : {}),
-        timeoutMs: options.timeoutMs,
+        timeoutMs: options.budget.totalMs,
         maxRetries: options.maxRetries,
       },
+      budget: options.budget,
       logger: options.logger,
       fetch: options.fetch ?? globalThis.fetch,
       secret: options.apiKey,
       retryWithoutSchema: true,
-      createClient: (sdk, fetch) =>
+      createClient: (sdk, fetch, timeoutMs) =>
         new sdk.OpenAI({
           baseURL,
           apiKey: options.apiKey,
-          ...sdkClientOptions(options, fetch),
+          ...sdkClientOptions(options, fetch, timeoutMs),
         }),
     };
   }

@@ -13,8 +13,7 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Agent as UndiciAgent, Dispatcher, ProxyAgent, fetch as undiciFetch } from 'undici';
 import { SynthesisError } from '../../core/errors';
-import type { CertSettings, ProxySettings } from '../../core/ports';
-import { causeChain, chainText, isRecord } from './error-chain';
+import type { CertSettings, ProxySettings } from '../pipeline/agent-host';
 
 /** The agent's TLS material, read from the files CertSettings names. */
 export interface LoadedCerts {
@@ -306,92 +305,4 @@ export function createFetch(network: Network): NetworkFetch {
   const fetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
     undiciFetch(input, { ...init, dispatcher })) as unknown as typeof globalThis.fetch;
   return { fetch, dispatcher };
-}
-
-const TLS_TRUST_CODES = [
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-];
-const CONNECT_CODES = [
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-];
-const ALL_CODES = ['EPROXYAUTH', 'EPROXYREFUSED', 'ENOTFOUND', ...TLS_TRUST_CODES, ...CONNECT_CODES];
-
-/** The first network error code found on the error, its causes, or their messages. */
-export function networkErrorCode(err: unknown): string | undefined {
-  for (const e of causeChain(err, 6)) {
-    const code = isRecord(e) ? e['code'] : undefined;
-    if (typeof code === 'string' && ALL_CODES.includes(code)) return code;
-  }
-  const text = chainText(err);
-  if (/\(HTTP 407\)/.test(text)) return 'EPROXYAUTH';
-  if (/refused the tunnel/.test(text)) return 'EPROXYREFUSED';
-  return ALL_CODES.find((code) => new RegExp(`\\b${code}\\b`).test(text));
-}
-
-/**
- * A one-line cause for a failure to reach `service` (proxy refused, DNS, TLS trust, connection),
- * or undefined when the error is not a network failure. Never includes proxy credentials.
- */
-export function describeNetworkFailure(
-  err: unknown,
-  service: string,
-): { message: string; subject: string; hint: string } | undefined {
-  const code = networkErrorCode(err);
-  if (!code) return undefined;
-  if (code === 'EPROXYAUTH' || code === 'EPROXYREFUSED') {
-    // The SDKs rewrap socket errors keeping only message and code, so look for our message by its shape.
-    let detail =
-      code === 'EPROXYAUTH'
-        ? 'The proxy requires authentication (HTTP 407).'
-        : 'The proxy refused the tunnel.';
-    for (let e: unknown = err, i = 0; e && i < 6; e = (e as { cause?: unknown }).cause, i++) {
-      const message = e instanceof Error ? e.message : '';
-      if (/^The proxy \S+ (requires authentication|refused the tunnel)[^\n]*\(HTTP \d{3}\)/.test(message)) {
-        detail = message;
-        break;
-      }
-    }
-    return code === 'EPROXYAUTH'
-      ? {
-          message: `Cannot reach ${service}: ${detail}`,
-          subject: 'Agent.ProxyUsername',
-          hint: "Set the proxy user name and password in the agent's proxy configuration (config --proxyusername --proxypassword), or add the host to the agent's .proxybypass list.",
-        }
-      : {
-          message: `Cannot reach ${service}: ${detail}`,
-          subject: 'Agent.ProxyUrl',
-          hint: "Ask the proxy's administrators to allow the host, or add it to the agent's .proxybypass list.",
-        };
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return {
-      message: `Cannot reach ${service}: the host name was not found (${code}).`,
-      subject: service,
-      hint: "Check the name, and that the agent's DNS (or its proxy) can resolve it.",
-    };
-  }
-  if (TLS_TRUST_CODES.includes(code)) {
-    return {
-      message: `Cannot reach ${service}: its TLS certificate is not trusted (${code}).`,
-      subject: 'Agent.CAInfo',
-      hint: "If a proxy or firewall inspects TLS, give the agent its CA certificate (config --sslcacert, Agent.CAInfo); the task trusts it in addition to Node's bundled roots.",
-    };
-  }
-  return {
-    message: `Cannot reach ${service}: the connection failed (${code}).`,
-    subject: service,
-    hint: "Check the agent's network and proxy settings (Agent.ProxyUrl) and that the host allows the agent's address.",
-  };
 }

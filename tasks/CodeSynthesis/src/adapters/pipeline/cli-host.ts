@@ -1,5 +1,5 @@
 /**
- * PipelineHost for the local CLI: inputs from flags, outputs and summary to the terminal.
+ * AgentHost for the local CLI: inputs from flags, outputs and summary to the terminal.
  * It does not import task-lib (whose import has process-wide side effects).
  *
  * With `json`, stdout carries exactly one line, a CliReport, written when the run ends; every other
@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { InputName, OutputName } from '../../core/contract';
 import { CredentialError } from '../../core/errors';
-import type { PipelineHost, TaskOutcome } from '../../core/ports';
+import type { TaskOutcome } from '../../core/ports';
+import type { AgentHost } from './agent-host';
 import { cancelOnSignals } from './cancellation';
 import { maskText, neutraliseCommands } from './commands';
 
@@ -52,7 +53,7 @@ export interface CliHostOptions {
   signal?: AbortSignal;
 }
 
-export interface CliHost extends PipelineHost {
+export interface CliHost extends AgentHost {
   readonly outputs: Partial<Record<OutputName, string>>;
   /** EXIT_CODES for the result set; `failed` until a result is set. */
   readonly exitCode: number;
@@ -107,6 +108,7 @@ export function createCliHost(options: CliHostOptions): CliHost {
     setSecret: (value) => {
       if (value) secrets.push(value);
     },
+    secrets: () => [...secrets],
     setOutput: (name, value) => {
       outputs[name] = value;
       if (options.verbose) log(`output ${name}=${value}`);

@@ -1,5 +1,5 @@
 /**
- * PipelineHost over azure-pipelines-task-lib: the agent's environment conventions (INPUT_*, ENDPOINT_*,
+ * AgentHost over azure-pipelines-task-lib: the agent's environment conventions (INPUT_*, ENDPOINT_*,
  * variables, logging commands). The only module that imports task-lib.
  */
 import fs from 'node:fs';
@@ -11,13 +11,8 @@ import { INPUTS, type InputName, type OutputName } from '../../core/contract';
 import { CredentialError } from '../../core/errors';
 import { cancelOnSignals } from './cancellation';
 import { maskText, neutraliseCommands } from './commands';
-import type {
-  TaskOutcome,
-  CertSettings,
-  PipelineHost,
-  ProxySettings,
-  ServiceConnection,
-} from '../../core/ports';
+import type { TaskOutcome } from '../../core/ports';
+import type { AgentHost, CertSettings, ProxySettings, ServiceConnection } from './agent-host';
 
 /** Endpoint data keys an AzureRM connection may carry (task-lib reads data one key at a time). */
 const ENDPOINT_DATA_KEYS = [
@@ -107,7 +102,7 @@ function maskSecret(value: string): void {
   }
 }
 
-/** Every value registered with the agent as a secret in this process, for PipelineHost.mask. */
+/** Every value registered with the agent as a secret in this process, for mask() and secrets(). */
 const masked = new Set<string>();
 
 /** The agent's temporary folder (cleaned after each job). */
@@ -118,6 +113,31 @@ function tempDirectory(): string {
 /** The artifact Azure DevOps' SARIF SAST Scans Tab and Microsoft Security DevOps read SARIF logs from. */
 const CODE_ANALYSIS_ARTIFACT = 'CodeAnalysisLogs';
 
+/**
+ * The secrets the agent handed to this task in its environment, which task-lib keeps in its vault after
+ * deleting them from process.env: the values of secret variables (SECRET_*), and the credential
+ * parameters of the service connections (ENDPOINT_AUTH_*: keys, secrets, tokens, certificates,
+ * passwords). They join the registered secrets in secrets(), for keeping out of a child's output.
+ */
+function agentSecrets(): string[] {
+  const found = new Set<string>();
+  for (const variable of quietly(() => tl.getVariables()))
+    if (variable.secret && variable.value && variable.value.length >= 4) found.add(variable.value);
+  for (const endpoint of endpointIds()) {
+    const auth = quietly(() => tl.getEndpointAuthorization(endpoint, true));
+    for (const [key, value] of Object.entries(auth?.parameters ?? {}))
+      if (/key|secret|token|password|certificate/i.test(key) && value && value.length >= 4) found.add(value);
+  }
+  return [...found];
+}
+
+/** The ids of the endpoints the agent passed (ENDPOINT_URL_<id> stays in the environment). */
+function endpointIds(): string[] {
+  return Object.keys(process.env)
+    .filter((k) => k.startsWith('ENDPOINT_URL_'))
+    .map((k) => k.slice('ENDPOINT_URL_'.length));
+}
+
 function readSecret(name: string, read: () => string | undefined): string | undefined {
   const value = quietly(read);
   if (value) maskSecret(value);
@@ -126,7 +146,7 @@ function readSecret(name: string, read: () => string | undefined): string | unde
 }
 
 /** Create the host for a run under the agent. Installs SIGINT/SIGTERM handlers that abort `signal`. */
-export function createTaskLibHost(): PipelineHost {
+export function createTaskLibHost(): AgentHost {
   const signal = cancelOnSignals((name) =>
     tl.warning(
       `Received ${name}: cancelling. Nothing is written unless the files have already started moving into place; a move that has started is completed.`,
@@ -167,6 +187,7 @@ export function createTaskLibHost(): PipelineHost {
       return { id, scheme: auth.scheme ?? '', auth: parameters, data, ...(url ? { url } : {}) };
     },
     setSecret: (value: string) => maskSecret(value),
+    secrets: () => [...masked, ...agentSecrets()],
     setOutput: (name: OutputName, value: string) => tl.setVariable(name, value, false, true),
     publishSummary(markdown: string) {
       const file = path.join(tempDirectory(), `code-synthesis-summary-${process.pid}.md`);

@@ -21,8 +21,11 @@ export interface SandboxedRunnerOptions {
   outputDirectory: string;
   /** Where the scratch copy goes (Agent.TempDirectory), absolute and outside the output directory. */
   tempDirectory: string;
-  /** Values to keep out of the environment and mask in the output (API keys, client secrets, ...). */
-  secrets: readonly string[];
+  /**
+   * Values to keep out of the environment and mask in the output (API keys, client secrets, ...), or a
+   * function read at each run (secrets registered after the runner was made join in).
+   */
+  secrets: readonly string[] | (() => readonly string[]);
   /** The agent's proxy URL (credentials are dropped). */
   proxyUrl?: string;
   /** The environment to filter; the task's own by default. */
@@ -65,8 +68,9 @@ export class SandboxedRunner implements CommandRunner {
    */
   async run(request: CommandRequest): Promise<CommandResult> {
     if (request.signal.aborted) throw new CancelledError();
+    const secrets = this.secrets();
     const env = childEnvironment(this.options.environment ?? process.env, {
-      secrets: this.options.secrets,
+      secrets,
       ...(this.options.proxyUrl ? { proxyUrl: this.options.proxyUrl } : {}),
     });
     let scratch;
@@ -95,7 +99,7 @@ export class SandboxedRunner implements CommandRunner {
       }
       const probed = await this.probe(scratch.dir);
       if (request.signal.aborted) throw new CancelledError();
-      return await this.spawnAndWait(request, cwd, env, probed);
+      return await this.spawnAndWait(request, cwd, env, probed, secrets);
     } finally {
       await scratch
         .remove()
@@ -103,6 +107,11 @@ export class SandboxedRunner implements CommandRunner {
           this.options.log?.debug(`Could not remove the scratch copy ${scratch.dir}: ${describe(error)}`),
         );
     }
+  }
+
+  private secrets(): readonly string[] {
+    const { secrets } = this.options;
+    return typeof secrets === 'function' ? secrets() : secrets;
   }
 
   /** Probe once per set of read-only paths that exist now. */
@@ -132,6 +141,7 @@ export class SandboxedRunner implements CommandRunner {
     cwd: string,
     env: Record<string, string>,
     probed: Probed,
+    secrets: readonly string[],
   ): Promise<CommandResult> {
     const windows = this.platform === 'win32';
     const shell = windows
@@ -203,7 +213,7 @@ export class SandboxedRunner implements CommandRunner {
           exitCode: exited.code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0),
           ...(signal ? { signal } : {}),
           durationMs: exited.at - started,
-          outputTail: tailOutput(output.text(), this.options.secrets),
+          outputTail: tailOutput(output.text(), secrets),
           timedOut,
           cancelled,
           isolation: probed.isolation,

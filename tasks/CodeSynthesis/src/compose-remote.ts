@@ -1,35 +1,39 @@
 /**
- * Connects a remote model: the agent's network settings, the credential from the service connection,
- * the key from Key Vault (or a secret variable), then the Azure OpenAI or OpenAI-compatible client.
- * Reached only through `await import()` from compose.ts, so the offline path loads none of this.
+ * The composition of the remote providers: the agent's network settings, the credential from the
+ * service connection, the key from Key Vault (or a secret variable), then the Azure OpenAI or
+ * OpenAI-compatible client, all under one time budget for the run. Reached only through a literal
+ * `await import()` from compose.ts, so the offline path loads none of this (the task ships it as a
+ * second bundle, remote.js: scripts/bundle.mjs).
  */
 import fs from 'node:fs/promises';
 import type { TokenCredential } from '@azure/core-auth';
-import { cloudFromConnection, type AzureCloud } from '../azure/cloud';
-import { createCredential } from '../azure/credential';
-import { KeyVaultSecretStore } from '../azure/key-vault-secret-store';
-import { systemAccessToken } from '../devops/devops-client';
-import { oidcTokenProvider, readJobContext, webApiOptions } from '../devops/oidc-token';
-import { untilAborted } from '../net/abort';
-import { createFetch, loadNetwork, type Network } from '../net/network';
-import { AzureOpenAIClient } from './azure-openai-client';
-import { OpenAICompatibleClient } from './openai-compatible-client';
-import { INPUTS } from '../../core/contract';
-import { CancelledError, CredentialError } from '../../core/errors';
-import type { ModelClient, PipelineHost, ServiceConnection } from '../../core/ports';
-import type { Settings } from '../../core/settings';
-
-/** Retries the openai client may make within the time budget (429, 408, 409, 5xx, connection errors). */
-const MAX_RETRIES = 6;
+import { cloudFromConnection, type AzureCloud } from './adapters/azure/cloud';
+import { createCredential } from './adapters/azure/credential';
+import { KeyVaultSecretStore } from './adapters/azure/key-vault-secret-store';
+import { createAzureReposPublisher } from './adapters/devops/azure-repos-publisher';
+import { systemAccessToken } from './adapters/devops/devops-client';
+import { oidcTokenProvider, readJobContext, webApiOptions } from './adapters/devops/oidc-token';
+import { AzureOpenAIClient } from './adapters/model/azure-openai-client';
+import { OpenAICompatibleClient } from './adapters/model/openai-compatible-client';
+import { untilAborted } from './adapters/net/abort';
+import { createFetch, loadNetwork, type Network } from './adapters/net/network';
+import { MAX_RETRIES } from './adapters/net/retry-policy';
+import { TimeBudget } from './adapters/net/time-budget';
+import type { AgentHost, ServiceConnection } from './adapters/pipeline/agent-host';
+import { INPUTS } from './core/contract';
+import { CancelledError, CredentialError } from './core/errors';
+import type { ModelClient } from './core/ports';
+import type { ReviewPublisher } from './core/review';
+import type { Settings } from './core/settings';
 
 /**
- * Sign in and build the client. The sign-in and Key Vault read share the run's time budget
- * (timeoutSeconds) and stop when the run is cancelled.
+ * Sign in and build the client. The sign-in, the Key Vault read and every model call (retries and waits
+ * included) draw on one time budget, timeoutSeconds, and stop when the run is cancelled.
  * @throws CredentialError, CancelledError, InputError.
  */
 export async function connectRemoteModel(
   settings: Settings,
-  host: PipelineHost,
+  host: AgentHost,
   signal: AbortSignal,
 ): Promise<ModelClient> {
   const endpoint = settings.endpoint!;
@@ -49,11 +53,10 @@ export async function connectRemoteModel(
     endpoint,
     deployment,
     fetch: createFetch(network).fetch,
-    timeoutMs: settings.timeoutSeconds * 1000,
+    budget: new TimeBudget(settings.timeoutSeconds * 1000),
     maxRetries: MAX_RETRIES,
     logger: host,
   };
-  const budget = AbortSignal.any([signal, AbortSignal.timeout(settings.timeoutSeconds * 1000)]);
   const auth = settings.auth;
   if (auth.mode === 'entraId') {
     const { conn, cloud, credential } = signIn(auth.connection, host, network);
@@ -95,16 +98,18 @@ export async function connectRemoteModel(
       setSecret: (v) => host.setSecret(v),
       connection: conn.id,
     });
-    apiKey = await withinBudget(
-      store.getSecret(auth.secretName, budget),
-      budget,
-      signal,
-      () =>
-        new CredentialError(
-          `Signing in and reading secret '${auth.secretName}' from Key Vault '${auth.vaultName}' took longer than ${settings.timeoutSeconds} s.`,
-          INPUTS.timeoutSeconds,
-          "Check that the agent can reach Entra ID and the vault (proxy, firewall, DNS), or raise 'timeoutSeconds'.",
-        ),
+    apiKey = await common.budget.spend((budget) =>
+      withinBudget(
+        store.getSecret(auth.secretName, AbortSignal.any([signal, budget])),
+        budget,
+        signal,
+        () =>
+          new CredentialError(
+            `Signing in and reading secret '${auth.secretName}' from Key Vault '${auth.vaultName}' took longer than ${settings.timeoutSeconds} s.`,
+            INPUTS.timeoutSeconds,
+            "Check that the agent can reach Entra ID and the vault (proxy, firewall, DNS), or raise 'timeoutSeconds'.",
+          ),
+      ),
     );
     keySource = `the Key Vault secret '${auth.secretName}' in vault '${auth.vaultName}'`;
   } else if (auth.mode === 'apiKey') {
@@ -119,6 +124,15 @@ export async function connectRemoteModel(
   return new OpenAICompatibleClient({ ...common, apiKey, keySource });
 }
 
+/**
+ * The publisher of reviewMode 'pullRequest': Azure Repos Git as the job's build identity, with the job's
+ * access token (SystemVssConnection), through the agent's proxy and CA.
+ * @throws ReviewError naming the pipeline variables that are missing.
+ */
+export function createReviewPublisher(host: AgentHost): ReviewPublisher {
+  return createAzureReposPublisher(host);
+}
+
 /** The call's result, or CancelledError / the budget's error as soon as either signal aborts. */
 async function withinBudget<T>(
   call: Promise<T>,
@@ -127,7 +141,7 @@ async function withinBudget<T>(
   overBudget: () => Error,
 ): Promise<T> {
   try {
-    return await untilAborted(call, budget);
+    return await untilAborted(call, AbortSignal.any([run, budget]));
   } catch (err) {
     if (run.aborted) throw new CancelledError();
     if (budget.aborted) throw overBudget();
@@ -138,7 +152,7 @@ async function withinBudget<T>(
 /** The connection's credential; WorkloadIdentityFederation gets its OIDC tokens from Azure DevOps. */
 function signIn(
   connectionId: string,
-  host: PipelineHost,
+  host: AgentHost,
   network: Network,
 ): { conn: ServiceConnection; cloud: AzureCloud; credential: TokenCredential } {
   const conn = host.getConnection(connectionId);
