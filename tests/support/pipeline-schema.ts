@@ -159,7 +159,8 @@ function discriminate(alternatives: Json[], firsts: Array<string[] | undefined>)
         else: false,
       })),
     },
-    else: { 'x-firstKeyError': all },
+    // A whole expression may stand for the mapping (`- ${{ parameters.step }}`), as anywhere else.
+    else: { anyOf: [ref(X.expression), { 'x-firstKeyError': all }] },
   };
 }
 
