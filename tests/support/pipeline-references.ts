@@ -12,6 +12,7 @@
 import {
   allowedValues,
   declaredParameters,
+  findSteps,
   isObject,
   pointerSegment,
   pointerToPath,
@@ -179,14 +180,8 @@ function collectJobs(
   };
   const stepsOf = (job: View, pointer: string): Map<string, Step> => {
     const steps = new Map<string, Step>();
-    const visit = (node: View, at: string, key?: string): void => {
-      if (Array.isArray(node) && key === 'steps')
-        node.forEach((step, i) => addStep(file, step, `${at}/${i}`, steps, context, problems, where));
-      else if (Array.isArray(node)) node.forEach((v, i) => visit(v, `${at}/${i}`));
-      else if (isObject(node))
-        for (const [k, v] of Object.entries(node)) visit(v, `${at}/${pointerSegment(k)}`, k);
-    };
-    visit(job, pointer);
+    for (const { pointer: at, step } of findSteps(job, pointer))
+      addStep(file, step, at, steps, context, problems, where);
     return steps;
   };
   if (Array.isArray(view.stages))

@@ -17,7 +17,17 @@
  * the rest of the document is then checked against the whole schema.
  */
 import Ajv, { type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
-import { isObject, pointerSegment, pointerToPath, type PipelineFile, type View } from './pipeline-yaml';
+import {
+  findSteps,
+  pointerSegment,
+  pointerSegments,
+  pointerToPath,
+  replaceAt,
+  valueAt,
+  type PipelineFile,
+  type StepAt,
+  type View,
+} from './pipeline-yaml';
 
 /** A task's contract, task.json's fields as far as the schema needs them. */
 export interface TaskDefinition {
@@ -216,51 +226,11 @@ const requiredOneOf: SchemaValidateFunction = (groups: string[][], data: unknown
   return missing.length === 0;
 };
 
-interface TaskStep {
-  pointer: string;
-  step: { [key: string]: View };
-  task: string;
-}
-
-/** Every task step of a document (under any `steps:`), with its JSON pointer. */
-export function taskSteps(view: View): TaskStep[] {
-  const found: TaskStep[] = [];
-  const visit = (node: View, pointer: string, key?: string): void => {
-    if (Array.isArray(node)) {
-      node.forEach((item, i) => {
-        const p = `${pointer}/${i}`;
-        if (key === 'steps' && isObject(item) && typeof item.task === 'string')
-          found.push({ pointer: p, step: item, task: item.task });
-        visit(item, p);
-      });
-    } else if (isObject(node)) {
-      for (const [k, v] of Object.entries(node)) visit(v, `${pointer}/${pointerSegment(k)}`, k);
-    }
-  };
-  visit(view, '');
-  return found;
-}
-
-const valueAt = (root: View, pointer: string): View | undefined =>
-  pointer
-    .split('/')
-    .slice(1)
-    .reduce<View | undefined>((node, seg) => {
-      const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
-      if (Array.isArray(node)) return node[Number(key)];
-      return isObject(node) ? node[key] : undefined;
-    }, root);
-
-/** A copy of `root` with the node at `pointer` replaced. */
-function replaceAt(root: View, pointer: string, value: View): View {
-  const [head, ...rest] = pointer.split('/').slice(1);
-  if (head === undefined) return value;
-  const key = head.replace(/~1/g, '/').replace(/~0/g, '~');
-  const inner = `/${rest.join('/')}`;
-  const replace = (child: View): View => (rest.length ? replaceAt(child, inner, value) : value);
-  if (Array.isArray(root)) return root.map((child, i) => (String(i) === key ? replace(child) : child));
-  if (isObject(root) && key in root) return { ...root, [key]: replace(root[key]!) };
-  return root;
+/** Every task step of a document (a step whose `task` is a string), with its JSON pointer. */
+export function taskSteps(view: View): Array<StepAt & { task: string }> {
+  return findSteps(view).flatMap((s) =>
+    typeof s.step.task === 'string' ? [{ ...s, task: s.step.task }] : [],
+  );
 }
 
 const show = (value: View | undefined): string =>
@@ -434,8 +404,8 @@ export class PipelineSchema {
     step: View,
     where: (pointer: string) => string,
   ): string {
-    const input = /^\/inputs\/([^/]+)$/.exec(e.instancePath)?.[1];
-    const inputName = input?.replace(/~1/g, '/').replace(/~0/g, '~');
+    const segments = pointerSegments(e.instancePath);
+    const inputName = segments.length === 2 && segments[0] === 'inputs' ? segments[1] : undefined;
     const at = `${stepPointer}${e.instancePath}`;
     const params = e.params as Record<string, unknown>;
     if (e.keyword === 'additionalProperties') {

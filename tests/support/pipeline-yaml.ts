@@ -32,14 +32,60 @@ export const isObject = (v: View | undefined): v is { [key: string]: View } =>
 export const pointerSegment = (key: string | number): string =>
   String(key).replace(/~/g, '~0').replace(/\//g, '~1');
 
+/** The unescaped segments of a JSON pointer ('' has none). */
+export const pointerSegments = (pointer: string): string[] =>
+  pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+
 /** `/jobs/0/steps/2` -> `jobs[0].steps[2]`, for messages. */
 export function pointerToPath(pointer: string): string {
   if (!pointer) return '(document)';
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((path, s) => (/^\d+$/.test(s) ? `${path}[${s}]` : path ? `${path}.${s}` : s), '');
+  return pointerSegments(pointer).reduce(
+    (path, s) => (/^\d+$/.test(s) ? `${path}[${s}]` : path ? `${path}.${s}` : s),
+    '',
+  );
+}
+
+/** The node at a JSON pointer, or undefined. */
+export const valueAt = (root: View, pointer: string): View | undefined =>
+  pointerSegments(pointer).reduce<View | undefined>(
+    (node, key) => (Array.isArray(node) ? node[Number(key)] : isObject(node) ? node[key] : undefined),
+    root,
+  );
+
+/** A copy of `root` with the node at `pointer` replaced (unchanged when there is no such node). */
+export function replaceAt(root: View, pointer: string, value: View): View {
+  const replace = (node: View, [key, ...rest]: string[]): View => {
+    if (key === undefined) return value;
+    if (Array.isArray(node))
+      return node.map((child, i) => (String(i) === key ? replace(child, rest) : child));
+    return isObject(node) && key in node ? { ...node, [key]: replace(node[key]!, rest) } : node;
+  };
+  return replace(root, pointerSegments(pointer));
+}
+
+/** A step of a document: a mapping in any `steps:` list (jobs, deployment hooks, templates). */
+export interface StepAt {
+  pointer: string;
+  step: { [key: string]: View };
+}
+
+/** Every step under `view`, in document order; `pointer` is where `view` is. */
+export function findSteps(view: View, pointer = ''): StepAt[] {
+  const found: StepAt[] = [];
+  const visit = (node: View, at: string, key?: string): void => {
+    if (Array.isArray(node))
+      node.forEach((item, i) => {
+        if (key === 'steps' && isObject(item)) found.push({ pointer: `${at}/${i}`, step: item });
+        visit(item, `${at}/${i}`);
+      });
+    else if (isObject(node))
+      for (const [k, v] of Object.entries(node)) visit(v, `${at}/${pointerSegment(k)}`, k);
+  };
+  visit(view, pointer);
+  return found;
 }
 
 /** Parse one file's text. Nothing is read from disk here. */

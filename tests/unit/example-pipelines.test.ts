@@ -15,7 +15,7 @@ import path from 'node:path';
 import { PipelineChecker, loadPipeline } from '../support/pipeline-check';
 import { referenceProblems } from '../support/pipeline-references';
 import { taskSteps } from '../support/pipeline-schema';
-import { isObject, parsePipeline, type View } from '../support/pipeline-yaml';
+import { findSteps, isObject, parsePipeline, type View } from '../support/pipeline-yaml';
 import { REPO_ROOT } from '../support/repo';
 
 const EXAMPLES = 'examples/pipelines';
@@ -44,19 +44,7 @@ function exampleFiles(): string[] {
 }
 
 /** The steps of a document, wherever they are (jobs, stages, deployment hooks), in order. */
-function allSteps(view: View): Array<{ [key: string]: View }> {
-  const steps: Array<{ [key: string]: View }> = [];
-  const visit = (node: View, key?: string): void => {
-    if (Array.isArray(node)) {
-      for (const item of node) {
-        if (key === 'steps' && isObject(item)) steps.push(item);
-        visit(item);
-      }
-    } else if (isObject(node)) for (const [k, v] of Object.entries(node)) visit(v, k);
-  };
-  visit(view);
-  return steps;
-}
+const allSteps = (view: View): Array<{ [key: string]: View }> => findSteps(view).map((s) => s.step);
 
 /** Every string of a document, one per line, to search commands in. */
 const textOf = (view: View): string =>
