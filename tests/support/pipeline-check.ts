@@ -47,7 +47,7 @@ export class PipelineChecker {
   readonly schema: PipelineSchema;
   private readonly context: ReferenceContext;
 
-  /** Compiles the schema (about a second): make one per test file. */
+  /** Compiles the schema (a few seconds): make one per test file. */
   constructor(tasks: readonly TaskDefinition[] = extraTasks()) {
     this.schema = new PipelineSchema(readJson('tests/fixtures/azure-pipelines.schema.json'), tasks);
     this.context = {

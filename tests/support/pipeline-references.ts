@@ -82,8 +82,8 @@ export function referenceProblems(file: PipelineFile, view: View, context: Refer
   const stages = new Set(jobs.map((j) => j.stage).filter((s): s is string => s !== undefined));
 
   const resolve = (job: Job | undefined, key: string, text: string, at: string): void => {
+    if (!job) return; // jobNamed has said so
     const parts = key.split('.');
-    if (!job) return;
     if (parts.length < 2) {
       problems.push(`${where(at)}: ${text}: '${key}' is not <step>.<variable>`);
       return;

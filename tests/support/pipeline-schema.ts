@@ -242,7 +242,7 @@ const show = (value: View | undefined): string =>
 const meaningful = (e: ErrorObject): boolean =>
   !['anyOf', 'if', 'false schema'].includes(e.keyword) && !e.schemaPath.includes(X.expression);
 
-/** Microsoft's schema with our tasks added, compiled once (about a second). */
+/** Microsoft's schema with our tasks added, compiled once (a few seconds). */
 export class PipelineSchema {
   private readonly ajv: Ajv;
   private readonly id: string;
