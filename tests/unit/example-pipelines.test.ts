@@ -18,6 +18,15 @@ import { taskSteps } from '../support/pipeline-schema';
 import { findSteps, isObject, parsePipeline, type View } from '../support/pipeline-yaml';
 import { REPO_ROOT } from '../support/repo';
 
+/** The task's output variables, in task.json's order, as the reference check lists them. */
+const OUTPUT_NAMES = (
+  JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tasks', 'CodeSynthesis', 'task.json'), 'utf8')) as {
+    outputVariables: { name: string }[];
+  }
+).outputVariables
+  .map((o) => o.name)
+  .join(', ');
+
 const EXAMPLES = 'examples/pipelines';
 const PIPELINES = [
   'containerize-and-deploy.yml',
@@ -369,7 +378,7 @@ steps:
           `parameter 'provider' of ${EXAMPLES}/${TEMPLATE}: 'azure' is not one of azureOpenAI, openAICompatible, offline`,
           `template ${EXAMPLES}/${TEMPLATE} has no parameter 'nonsense'`,
           "template 'templates/missing.yml' does not exist",
-          "$(synth.nope): step 'synth' (CodeSynthesis@1) has no output variable 'nope'; tasks/CodeSynthesis/task.json (outputVariables) lists filesWritten, manifestPath, outputDirectory, serviceName, language, promptTokens, completionTokens, sarifPath",
+          `$(synth.nope): step 'synth' (CodeSynthesis@1) has no output variable 'nope'; tasks/CodeSynthesis/task.json (outputVariables) lists ${OUTPUT_NAMES}`,
         ],
       );
     });
