@@ -107,7 +107,11 @@ async function readBounded(file: string, shown: string, cap: number, signal: Abo
   try {
     const stat = await fs.stat(file);
     if (!stat.isFile())
-      throw new InputError(INPUT, `${shown} is not a file.`, `Point '${INPUT}' at a zip, tar or tar.gz file.`);
+      throw new InputError(
+        INPUT,
+        `${shown} is not a file.`,
+        `Point '${INPUT}' at a zip, tar or tar.gz file.`,
+      );
     if (stat.size > cap) throw tooBig(stat.size);
     bytes = await fs.readFile(file, { signal });
   } catch (error) {

@@ -43,7 +43,8 @@ export function maxArchiveBytes(limits: ArchiveLimits): number {
   return limits.maxTotalBytes + maxEntries(limits) * 4096 + 64 * 1024;
 }
 
-export type EntryKind = 'file' | 'directory' | 'symlink' | 'hardlink' | 'device' | 'fifo' | 'socket' | 'other';
+export type EntryKind =
+  'file' | 'directory' | 'symlink' | 'hardlink' | 'device' | 'fifo' | 'socket' | 'other';
 
 /** An entry as its header describes it, before any of its data is read. */
 export interface EntryHead {
@@ -100,7 +101,8 @@ export class Unpacking {
       const key = foldName(normalName(head.name));
       const earlier = this.seen.get(key);
       if (earlier === undefined) this.seen.set(key, head.name);
-      else if (normalName(earlier) === normalName(head.name)) reasons.push('appears more than once in the archive');
+      else if (normalName(earlier) === normalName(head.name))
+        reasons.push('appears more than once in the archive');
       else reasons.push(`differs only in letter case or Unicode form from ${showPath(earlier)}`);
     }
     if (reasons.length) {

@@ -90,7 +90,10 @@ async function inflate(
     }
   } catch (error) {
     if (isOurs(error)) throw error;
-    unpacking.refuse(head, `is damaged (${showPath(error instanceof Error ? error.message : String(error))})`);
+    unpacking.refuse(
+      head,
+      `is damaged (${showPath(error instanceof Error ? error.message : String(error))})`,
+    );
     return undefined;
   } finally {
     // yauzl replaces the inflater's _destroy and so never frees its zlib handle (yauzl issue #27).
