@@ -116,7 +116,7 @@ export class Unpacking {
       this.stop(`the archive holds more than maxFiles (${this.limits.maxFiles}) files`);
     if (head.declaredBytes > this.maxEntryBytes)
       this.stop(
-        `${showPath(head.name)}: its header declares ${head.declaredBytes} bytes; one file may have ${this.maxEntryBytes} (maxTotalSizeKB)`,
+        `${showPath(head.name)}: its header declares ${head.declaredBytes} bytes; one file may have ${this.maxEntryBytes}${this.maxEntryBytes === this.limits.maxTotalBytes ? ' (maxTotalSizeKB)' : ''}`,
       );
     this.declaredTotal += head.declaredBytes;
     if (this.declaredTotal > this.limits.maxTotalBytes)
