@@ -10,9 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DEFAULT_MAX_RATIO } from '../../tasks/CodeSynthesis/src/adapters/archive/archive-reader';
 import { FsTreeStore } from '../../tasks/CodeSynthesis/src/adapters/fs/tree-store';
-import { ArchiveModelClient } from '../../tasks/CodeSynthesis/src/adapters/model/archive-model-client';
+import {
+  ArchiveModelClient,
+  DEFAULT_MAX_RATIO,
+} from '../../tasks/CodeSynthesis/src/adapters/model/archive-model-client';
 import { createSecretlintScanner } from '../../tasks/CodeSynthesis/src/adapters/scan/secretlint-scanner';
 import { MANIFEST_PATH } from '../../tasks/CodeSynthesis/src/core/contract';
 import {

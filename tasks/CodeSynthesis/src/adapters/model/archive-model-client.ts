@@ -8,6 +8,8 @@ import { CancelledError } from '../../core/errors';
 import type { ModelClient, ModelInfo, ModelReply, ModelRequest } from '../../core/ports';
 import { readArchive, type ArchiveLimits, type UnpackedArchive } from '../archive/archive-reader';
 
+export { DEFAULT_MAX_RATIO, type ArchiveLimits } from '../archive/archive-reader';
+
 export class ArchiveModelClient implements ModelClient {
   /** Provider 'archive'; `archive` names the file, its format and the SHA-256 of its bytes (kept in the manifest). */
   readonly info: ModelInfo;

@@ -12,7 +12,7 @@ import { chainCode, chainText, isRecord } from '../net/error-chain';
 
 /** What the call was, for messages: never holds a secret. */
 export interface CallContext {
-  provider: Exclude<ProviderName, 'offline'>;
+  provider: Exclude<ProviderName, 'offline' | 'archive'>;
   endpointHost: string;
   deployment: string;
   apiVersion?: string;
