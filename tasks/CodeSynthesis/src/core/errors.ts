@@ -178,3 +178,23 @@ export class FindingsError extends SynthesisError {
     );
   }
 }
+
+/**
+ * The archive named by input archiveFile cannot be unpacked safely: every problem found (entries that
+ * escape, links, devices, duplicates, a limit passed, damage), each entry name escaped with showPath.
+ * Nothing was written.
+ */
+export class ArchiveError extends SynthesisError {
+  constructor(
+    /** The archive's path, already escaped (showPath). */
+    shownFile: string,
+    readonly problems: readonly string[],
+    hint: string,
+  ) {
+    super(
+      `The archive ${shownFile} (input 'archiveFile') cannot be unpacked:${bulletList(problems)}`,
+      'archiveFile',
+      hint,
+    );
+  }
+}

@@ -111,7 +111,7 @@ export interface ModelReply {
   request?: Readonly<Record<string, unknown>>;
 }
 
-export type ProviderName = 'azureOpenAI' | 'openAICompatible' | 'offline';
+export type ProviderName = 'azureOpenAI' | 'openAICompatible' | 'offline' | 'archive';
 
 /** What the manifest records about the model that answered. */
 export interface ModelInfo {
@@ -119,6 +119,8 @@ export interface ModelInfo {
   endpointHost?: string;
   deployment?: string;
   apiVersion?: string;
+  /** Provider 'archive': the archive the files were unpacked from, with the SHA-256 of its bytes. */
+  archive?: { file: string; format: 'zip' | 'tar' | 'tar.gz'; sha256: string; bytes: number };
 }
 
 /** A chat model that returns files. Throws ModelError for service failures. */

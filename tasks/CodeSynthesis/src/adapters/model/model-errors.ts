@@ -12,7 +12,7 @@ import { chainCode, classifyNetworkError, isRecord } from '../net/network-errors
 
 /** What the call was, for messages: never holds a secret. */
 export interface CallContext {
-  provider: Exclude<ProviderName, 'offline'>;
+  provider: Exclude<ProviderName, 'offline' | 'archive'>;
   endpointHost: string;
   deployment: string;
   apiVersion?: string;
