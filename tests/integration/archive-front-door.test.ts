@@ -50,7 +50,7 @@ describe('the archive front door (synthesize with ArchiveModelClient, real tree 
   function ports(archive: string, s: Settings, host = new FakeHost()): SynthesisPorts {
     return {
       log: host,
-      files: new MemoryFiles(),
+      reader: new MemoryFiles(),
       tree: new FsTreeStore(out, { log: host }),
       clock: { now: () => new Date('2026-11-29T12:00:00Z') },
       signal: host.signal,

@@ -13,8 +13,10 @@ import { MiB, zip } from '../support/archives';
 
 const LIMITS = { maxFiles: 20, maxTotalBytes: 5 * MiB, maxRatio: 100 };
 const REQUEST: ModelRequest = {
-  system: 'sys',
-  user: 'user',
+  messages: [
+    { role: 'system', content: 'sys' },
+    { role: 'user', content: 'user' },
+  ],
   responseSchema: { name: 'files', schema: {} },
   settings: {},
   intent: parseIntent('Unpack the generated service.'),
