@@ -5,7 +5,7 @@
 import { INPUTS, MANIFEST_PATH } from './contract';
 import { estimateCost } from './cost';
 import { CancelledError } from './errors';
-import { parseIntent, type Intent } from './intent';
+import { describeIntent, parseIntent, type Intent } from './intent';
 import {
   buildManifest,
   checkManifestLocation,
@@ -73,11 +73,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
       ? await ports.files.readText(settings.intent.path, INPUTS.intentFile)
       : settings.intent.text;
   const intent = parseIntent(intentText);
-  log.info(
-    intent.kind === 'card'
-      ? `Intent: service card '${intent.card.name}' (${intent.card.language}/${intent.card.framework}).`
-      : 'Intent: free text.',
-  );
+  log.info(`Intent: ${describeIntent(intent)}.`);
   const instructions = settings.instructionsFile
     ? await ports.files.readText(settings.instructionsFile, INPUTS.instructionsFile)
     : undefined;
