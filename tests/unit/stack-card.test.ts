@@ -242,6 +242,22 @@ describe('stack card', () => {
     ]);
   });
 
+  it('takes a reference to a service whose name is refused as naming no service, without failing itself', () => {
+    const text = problemsOf(`stack:
+  name: shop
+  services:
+    - { name: Orders, language: go, framework: net-http, endpoint: /orders }
+  shared:
+    env: { orders: { A: b } }
+    calls: [{ from: orders, to: orders }]
+    gateway: { routes: [{ path: /orders, service: orders }] }
+`);
+    assert.match(text, /line 4: 'stack\.services\[0\]\.name' must be lower-case/);
+    assert.match(text, /line 6: 'stack\.shared\.env' names service 'orders', which the stack does not have/);
+    assert.match(text, /line 7: the call's 'from' names service 'orders'/);
+    assert.match(text, /line 8: route '\/orders' names service 'orders'/);
+  });
+
   it('needs a name and at least one service', () => {
     assert.deepEqual(problemLines(problemsOf('stack:\n  description: nothing\n')), [
       "  - line 2: 'stack.name' is required.",

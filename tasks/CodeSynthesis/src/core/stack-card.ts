@@ -105,7 +105,7 @@ export function readStackCard(stack: YAMLMap, problems: CardProblems): StackCard
     });
 
   const known = (node: unknown, service: string, role: string): boolean => {
-    if (where.has(service)) return true;
+    if (where.has(service) && services.some((s) => s.name === service)) return true;
     const names = [...where.keys()];
     fail(
       node,
