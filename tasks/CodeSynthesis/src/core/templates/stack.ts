@@ -53,22 +53,17 @@ const STACK_HINT = 'See "Stack card" in the README for the fields and their form
 export function renderStack(stack: StackCard): FileToWrite[] {
   checkStack(stack);
   const cards = stack.services.map((card) => stackServiceCard(stack, card));
-  const services = cards.map((card) =>
-    renderService(card).map((f) => ({ path: `${stack.name}/${f.path}`, content: f.content })),
-  );
-  const manifests = cards.flatMap((card, i) =>
-    services[i]!.map((f) => f.path.slice(stack.name.length + 1)).filter((p) =>
-      new RegExp(`^${card.name}/k8s/[^/]+\\.yaml$`).test(p),
-    ),
-  );
-  const own: [string, string][] = [
-    [STACK_FILES.readme, readme(stack, cards)],
-    [STACK_FILES.compose, composeFile(stack, cards)],
-    [STACK_FILES.kustomization, kustomization(stack, manifests)],
-    [STACK_FILES.namespace, namespaceManifest(stack)],
-    ...(stack.shared.gateway ? [[STACK_FILES.ingress, ingressManifest(stack)] as [string, string]] : []),
+  const rendered = cards.flatMap(renderService);
+  // Each service's Kubernetes files, `<service>/k8s/*.yaml`, as its template writes them.
+  const manifests = rendered.map((f) => f.path).filter((p) => /^[^/]+\/k8s\/[^/]+\.yaml$/.test(p));
+  const own: FileToWrite[] = [
+    { path: STACK_FILES.readme, content: readme(stack, cards) },
+    { path: STACK_FILES.compose, content: composeFile(stack, cards) },
+    { path: STACK_FILES.kustomization, content: kustomization(stack, manifests) },
+    { path: STACK_FILES.namespace, content: namespaceManifest(stack) },
+    ...(stack.shared.gateway ? [{ path: STACK_FILES.ingress, content: ingressManifest(stack) }] : []),
   ];
-  return [...services.flat(), ...own.map(([path, content]) => ({ path: `${stack.name}/${path}`, content }))];
+  return [...rendered, ...own].map((f) => ({ path: `${stack.name}/${f.path}`, content: f.content }));
 }
 
 /**
