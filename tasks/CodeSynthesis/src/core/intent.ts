@@ -161,7 +161,7 @@ export function parseIntent(text: string): Intent {
   return parsed;
 }
 
-/** One line naming the intent for the log: the card's service and stack, the stack's services, or free text. */
+/** One line naming the intent for the log: the service card's name, language and framework, the stack card's services, or free text. */
 export function describeIntent(intent: Intent): string {
   switch (intent.kind) {
     case 'card':
