@@ -10,7 +10,6 @@
  * Set CODE_SYNTHESIS_SKIP_NETWORK_E2E=1 to skip the parts that need the npm registry.
  */
 import assert from 'node:assert/strict';
-import { execFile, type ExecFileException } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,52 +18,12 @@ import { parseIntent, type ServiceCard } from '../../tasks/CodeSynthesis/src/cor
 import { renderService } from '../../tasks/CodeSynthesis/src/core/templates';
 import { parseCSharp } from '../support/csharp';
 import { endpoint } from '../support/endpoint';
+import { findGo, run, succeeds } from '../support/toolchain';
 
 const EXAMPLES = path.resolve(__dirname, '../../../examples');
 const SKIP_NETWORK = process.env['CODE_SYNTHESIS_SKIP_NETWORK_E2E'] === '1';
 const HOSTILE =
   'Evil """ \'\'\' */ ${process.exit(1)} `id` \\ \n__import__("os").system("id")\u2028 \u{1F600} </script>';
-
-interface Run {
-  code: number;
-  stdout: string;
-  /** The command, its stdout and its stderr, for failure messages. */
-  output: string;
-}
-
-function run(command: string, args: readonly string[], cwd: string, timeout = 150_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      args,
-      {
-        cwd,
-        timeout,
-        maxBuffer: 16 * 1024 * 1024,
-        env: {
-          ...process.env,
-          PYTHONDONTWRITEBYTECODE: '1',
-          npm_config_update_notifier: 'false',
-          // Go: this toolchain only, and no module proxy: the generated services need no download.
-          GOTOOLCHAIN: 'local',
-          GOPROXY: 'off',
-          GOFLAGS: '-mod=mod',
-          DOTNET_CLI_TELEMETRY_OPTOUT: '1',
-        },
-      },
-      (error: ExecFileException | null, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, output: `$ ${command} ${args.join(' ')}\n${stdout}\n${stderr}` });
-      },
-    );
-  });
-}
-
-async function succeeds(command: string, args: readonly string[], cwd: string): Promise<Run> {
-  const result = await run(command, args, cwd);
-  assert.equal(result.code, 0, result.output);
-  return result;
-}
 
 function cardFile(name: string): ServiceCard {
   const intent = parseIntent(fs.readFileSync(path.join(EXAMPLES, name), 'utf8'));
@@ -123,35 +82,6 @@ function writeTree(root: string, card: ServiceCard): string {
     fs.writeFileSync(target, f.content);
   }
   return path.join(root, card.name);
-}
-
-/**
- * A Go toolchain of 1.22 or later (ServeMux patterns): CODE_SYNTHESIS_GO, else `go` on PATH, else the
- * newest of Debian's /usr/lib/go-1.N/bin/go (the golang-1.N-go packages do not put it on PATH).
- * Undefined, with the reason, when there is none.
- */
-async function findGo(cwd: string): Promise<{ go?: string; reason: string }> {
-  const lib = fs.existsSync('/usr/lib')
-    ? fs
-        .readdirSync('/usr/lib')
-        .filter((d) => /^go-1\.\d+$/.test(d))
-        .sort((a, b) => Number(b.slice(5)) - Number(a.slice(5)))
-        .map((d) => `/usr/lib/${d}/bin/go`)
-    : [];
-  const candidates = [process.env['CODE_SYNTHESIS_GO'], 'go', ...lib].filter((c): c is string => !!c);
-  const seen: string[] = [];
-  for (const go of candidates) {
-    const { code, stdout } = await run(go, ['version'], cwd, 20_000);
-    const version = /go1\.(\d+)/.exec(stdout);
-    if (code !== 0 || !version) continue;
-    if (Number(version[1]) >= 22) return { go, reason: '' };
-    seen.push(`${go} is go1.${version[1]}`);
-  }
-  return {
-    reason: seen.length
-      ? `no Go 1.22 or later (${seen.join(', ')}); on Debian bookworm: apt-get install -t bookworm-backports golang-1.23-go`
-      : 'no Go toolchain (go on PATH, /usr/lib/go-1.N/bin/go or CODE_SYNTHESIS_GO); see .ci/run',
-  };
 }
 
 function pyFiles(dir: string): string[] {

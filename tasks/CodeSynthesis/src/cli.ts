@@ -42,7 +42,7 @@ export const HELP = `code-synthesis: turn an intent into source files (the CodeS
 
 Usage: code-synthesis --intent FILE --out DIR [options]
 
-  --intent FILE            intent file: a YAML service card or free text (alias --intent-file)
+  --intent FILE            intent file: a YAML service or stack card, or free text (alias --intent-file)
   --intent-text TEXT       the intent itself instead of a file
   --out DIR                output directory (required)
   --provider NAME          offline (default here), azureOpenAI or openAICompatible

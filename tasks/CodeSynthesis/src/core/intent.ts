@@ -1,9 +1,12 @@
 /**
- * The intent: a YAML service card (documented in README "Service card") or free text.
+ * The intent: a YAML service card (README "Service card"), a stack card (README "Stack card") or
+ * free text.
  */
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, type Node } from 'yaml';
 import { bulletList, IntentError } from './errors';
-import { parseRoute, type RouteSegment } from './route';
+import type { RouteSegment } from './route';
+import { readServiceCard } from './service-card';
+import { readStackCard } from './stack-card';
 
 export interface ServiceEndpoint {
   method: string;
@@ -34,27 +37,62 @@ export interface ServiceCard {
   env: EnvSetting[];
 }
 
-export type Intent = { kind: 'card'; card: ServiceCard; text: string } | { kind: 'text'; text: string };
+/** A gateway route: requests whose path starts with `path` (whole segments) go to `service`, path unchanged. */
+export interface StackRoute {
+  path: string;
+  service: string;
+}
 
-const CARD_FIELDS = [
-  'name',
-  'language',
-  'framework',
-  'description',
-  'endpoint',
-  'endpoints',
-  'port',
-  'dependencies',
-  'env',
-];
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-const NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+/** The stack's entry point: a Kubernetes Ingress routing path prefixes to services. */
+export interface StackGateway {
+  /** The host name the Ingress answers; every host when absent. */
+  host?: string;
+  /** The Ingress's `ingressClassName`; the cluster's default class when absent. */
+  className?: string;
+  /** A Secret of type kubernetes.io/tls in the stack's namespace, for HTTPS on `host`. */
+  tlsSecret?: string;
+  routes: StackRoute[];
+}
+
+/** `from` calls `to`: `from` gets the URL of `to` in the variable `<TO>_URL` (see callEnvName). */
+export interface StackCall {
+  from: string;
+  to: string;
+}
+
+/** A value this stack gives a service's (non-secret) environment variable. */
+export interface StackEnv {
+  service: string;
+  name: string;
+  value: string;
+}
+
+/** A validated stack card: several services and what they share. */
+export interface StackCard {
+  name: string;
+  description: string;
+  /** Each as a service card would give it; names unique, none of them `k8s`. */
+  services: ServiceCard[];
+  shared: {
+    /** The Kubernetes namespace; the stack's name unless the card gives one. */
+    namespace: string;
+    gateway?: StackGateway;
+    env: StackEnv[];
+    calls: StackCall[];
+  };
+}
+
+export type Intent =
+  | { kind: 'card'; card: ServiceCard; text: string }
+  | { kind: 'stack'; stack: StackCard; text: string }
+  | { kind: 'text'; text: string };
+
 const CARD_HINT = 'See "Service card" in the README for the fields and their format.';
+const STACK_HINT = 'See "Stack card" in the README for the fields and their format.';
 
 /**
- * Parse intent text. Text whose YAML has a top-level `service` key is a service card and is validated;
- * anything else is free text, passed through.
+ * Parse intent text. Text whose YAML has a top-level `service` key is a service card, one with a
+ * top-level `stack` key a stack card; both are validated. Anything else is free text, passed through.
  * @throws IntentError for empty text, broken YAML that starts like a card, or card fields that fail
  *   validation (all problems together, each with its line).
  */
@@ -67,159 +105,72 @@ export function parseIntent(text: string): Intent {
     );
   const lines = new LineCounter();
   const doc = parseDocument(trimmed, { lineCounter: lines, uniqueKeys: true });
-  const looksLikeCard = /^service\s*:/m.test(trimmed);
+  const looksLike = /^(service|stack)\s*:/m.exec(trimmed)?.[1];
+  const hint = looksLike === 'stack' ? STACK_HINT : CARD_HINT;
   if (doc.errors.length > 0) {
-    if (!looksLikeCard) return { kind: 'text', text: trimmed };
+    if (!looksLike) return { kind: 'text', text: trimmed };
     const first = doc.errors[0]!;
     const line = first.linePos?.[0]?.line;
-    throw new IntentError(`the service card is not valid YAML (${first.code}).`, CARD_HINT, line);
+    throw new IntentError(`the ${looksLike} card is not valid YAML (${first.code}).`, hint, line);
   }
   const root = doc.contents;
-  if (!isMap(root) || !root.has('service')) {
-    if (looksLikeCard) throw new IntentError("'service' must be a mapping at the top level.", CARD_HINT, 1);
+  const kind = !isMap(root)
+    ? undefined
+    : root.has('stack')
+      ? 'stack'
+      : root.has('service')
+        ? 'service'
+        : undefined;
+  if (!isMap(root) || !kind) {
+    if (looksLike) throw new IntentError(`'${looksLike}' must be a mapping at the top level.`, hint, 1);
     return { kind: 'text', text: trimmed };
   }
-  const service = root.get('service', true) as Node | undefined;
   const lineOf = (node: unknown): number | undefined => {
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
     return range ? lines.linePos(range[0]).line : undefined;
   };
-  if (!isMap(service))
-    throw new IntentError("'service' must be a mapping of fields.", CARD_HINT, lineOf(service) ?? 1);
-
-  const problems: string[] = [];
-  const fail = (node: unknown, message: string) => {
-    const line = lineOf(node);
-    problems.push(line ? `line ${line}: ${message}` : message);
-  };
-  for (const pair of service.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (!CARD_FIELDS.includes(key))
-      fail(pair.key, `unknown field '${key}' (known: ${CARD_FIELDS.join(', ')}).`);
-  }
-  const field = (key: string): Node | undefined => service.get(key, true) as Node | undefined;
-  const str = (key: string, required: boolean): string => {
-    const node = field(key);
-    if (node === undefined || (isScalar(node) && (node.value === null || node.value === ''))) {
-      if (required) fail(service, `'service.${key}' is required.`);
-      return '';
-    }
-    if (!isScalar(node) || typeof node.value === 'object') {
-      fail(node, `'service.${key}' must be text.`);
-      return '';
-    }
-    return String(node.value).trim();
-  };
-
-  const name = str('name', true);
-  if (name && !NAME.test(name))
-    fail(
-      field('name'),
-      `'service.name' must be lower-case letters, digits and '-', starting with a letter and not ending with '-' (got '${name}').`,
-    );
-  const language = str('language', true).toLowerCase();
-  const framework = str('framework', true).toLowerCase();
-  const description = str('description', false);
-
-  let port = 8080;
-  const portNode = field('port');
-  if (portNode !== undefined) {
-    const value = isScalar(portNode) ? Number(portNode.value) : NaN;
-    if (!Number.isInteger(value) || value < 1 || value > 65535)
-      fail(portNode, "'service.port' must be a whole number from 1 to 65535.");
-    else port = value;
-  }
-
-  const endpoints: ServiceEndpoint[] = [];
-  const addEndpoint = (node: unknown) => {
-    let spec = '';
-    let desc: string | undefined;
-    let at = node;
-    if (isScalar(node) && typeof node.value === 'string') spec = node.value;
-    else if (isMap(node)) {
-      const method = node.get('method');
-      const path = node.get('path');
-      const d = node.get('description');
-      spec = `${typeof method === 'string' ? method : 'GET'} ${typeof path === 'string' ? path : ''}`;
-      if (typeof d === 'string') desc = d;
-      at = node.get('path', true) ?? node;
-    } else {
-      fail(node, "an endpoint must be a path ('/weather'), 'METHOD /path', or {method, path, description}.");
-      return;
-    }
-    const match = /^\s*(?:([A-Za-z]+)\s+)?(\/\S*)\s*$/.exec(spec);
-    const method = (match?.[1] ?? 'GET').toUpperCase();
-    if (!match || !METHODS.includes(method)) {
-      fail(
-        node,
-        `endpoint '${spec.trim()}' must be '/path' or 'METHOD /path' with METHOD one of ${METHODS.join(', ')}.`,
-      );
-      return;
-    }
-    const path = match[2]!;
-    const { segments, problems: pathProblems } = parseRoute(path);
-    for (const problem of pathProblems) fail(at, `endpoint '${path}': ${problem}`);
-    if (pathProblems.length === 0)
-      endpoints.push({ method, path, segments, ...(desc ? { description: desc } : {}) });
-  };
-  const one = field('endpoint');
-  if (one !== undefined) addEndpoint(one);
-  const many = field('endpoints');
-  if (many !== undefined) {
-    if (isSeq(many)) many.items.forEach(addEndpoint);
-    else fail(many, "'service.endpoints' must be a list.");
-  }
-
-  const dependencies: string[] = [];
-  const deps = field('dependencies');
-  if (deps !== undefined) {
-    if (!isSeq(deps)) fail(deps, "'service.dependencies' must be a list of package names.");
-    else
-      for (const item of deps.items) {
-        if (
-          isScalar(item) &&
-          typeof item.value === 'string' &&
-          /^[@A-Za-z0-9][\w.\-/@=<>~^ ]*$/.test(item.value)
-        )
-          dependencies.push(item.value.trim());
-        else fail(item, 'each dependency must be a package name (optionally with a version).');
-      }
-  }
-
-  const env: EnvSetting[] = [];
-  const envNode = field('env');
-  if (envNode !== undefined) {
-    if (!isSeq(envNode))
-      fail(envNode, "'service.env' must be a list of {name, description, default, secret}.");
-    else
-      for (const item of envNode.items) {
-        const entry = isScalar(item) ? { name: item.value } : isMap(item) ? item.toJSON() : undefined;
-        const envName = typeof entry?.name === 'string' ? entry.name : '';
-        if (!ENV_NAME.test(envName)) {
-          fail(item, `each env entry needs a 'name' in UPPER_SNAKE_CASE (got '${envName}').`);
-          continue;
-        }
-        const secret = entry.secret === true;
-        if (secret && entry.default !== undefined)
-          fail(item, `env '${envName}' is secret and must not have a default.`);
-        env.push({
-          name: envName,
-          secret,
-          ...(typeof entry.description === 'string' ? { description: entry.description } : {}),
-          ...(entry.default !== undefined && !secret ? { default: String(entry.default) } : {}),
-        });
-      }
-  }
-
-  if (problems.length > 0) {
+  if (kind === 'stack' && root.has('service'))
     throw new IntentError(
-      `the service card has ${problems.length} problem(s):${bulletList(problems)}`,
-      CARD_HINT,
+      "a card is either a 'service' or a 'stack', not both.",
+      "Move the service into the stack's 'services' list.",
+      1,
     );
-  }
-  return {
-    kind: 'card',
-    text: trimmed,
-    card: { name, language, framework, description, port, endpoints, dependencies, env },
+  const body = root.get(kind, true) as Node | undefined;
+  const cardHint = kind === 'stack' ? STACK_HINT : CARD_HINT;
+  if (!isMap(body))
+    throw new IntentError(`'${kind}' must be a mapping of fields.`, cardHint, lineOf(body) ?? 1);
+
+  const found: { line?: number; message: string }[] = [];
+  const reader = {
+    fail: (node: unknown, message: string) => found.push({ line: lineOf(node), message }),
+    lineOf,
   };
+  const parsed =
+    kind === 'stack'
+      ? ({ kind: 'stack', stack: readStackCard(body, reader), text: trimmed } as const)
+      : ({ kind: 'card', card: readServiceCard(body, 'service', reader), text: trimmed } as const);
+  // A stack's cross-references are checked after its services: list the problems in line order.
+  if (kind === 'stack')
+    found.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
+  const problems = found.map(({ line, message }) => (line ? `line ${line}: ${message}` : message));
+  if (problems.length > 0)
+    throw new IntentError(
+      `the ${kind} card has ${problems.length} problem(s):${bulletList(problems)}`,
+      cardHint,
+    );
+  return parsed;
+}
+
+/** One line naming the intent for the log: the service card's name, language and framework, the stack card's services, or free text. */
+export function describeIntent(intent: Intent): string {
+  switch (intent.kind) {
+    case 'card':
+      return `service card '${intent.card.name}' (${intent.card.language}/${intent.card.framework})`;
+    case 'stack':
+      return `stack card '${intent.stack.name}' (${intent.stack.services
+        .map((s) => `${s.name} ${s.language}/${s.framework}`)
+        .join(', ')})`;
+    case 'text':
+      return 'free text';
+  }
 }

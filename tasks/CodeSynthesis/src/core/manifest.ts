@@ -65,9 +65,14 @@ export interface Manifest {
     source: IntentSource['kind'];
     file?: string;
     variable?: string;
+    /** The service's name; for a stack card, the stack's. */
     serviceName?: string;
+    /** The service's language; for a stack card, each service's language once, comma-separated, in card order. */
     language?: string;
+    /** The service's framework; for a stack card, as `language`. */
     framework?: string;
+    /** A stack card's services. */
+    services?: { name: string; language: string; framework: string }[];
   };
   instructions?: { file: string; sha256: string };
   policy?: { file: string; sha256: string; rules: number };
@@ -153,7 +158,6 @@ export function buildManifest(input: ManifestInput): Manifest {
         ...(modelHash !== hash ? { generatedSha256: modelHash } : {}),
       };
     });
-  const card = input.intent.kind === 'card' ? input.intent.card : undefined;
   const source = input.intentSource;
   const byRule: Record<string, number> = {};
   const findings = input.findings ?? [];
@@ -170,7 +174,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       source: source.kind,
       ...(source.kind === 'file' ? { file: source.file } : {}),
       ...(source.kind === 'variable' ? { variable: source.variable } : {}),
-      ...(card ? { serviceName: card.name, language: card.language, framework: card.framework } : {}),
+      ...describedCard(input.intent),
     },
     ...(input.instructions
       ? { instructions: { file: input.instructions.file, sha256: sha256(input.instructions.text) } }
@@ -265,4 +269,23 @@ export function checkManifestLocation(
       `Rename ${twin} to ${meant} or remove it`,
     );
   }
+}
+
+/** What the manifest says of the card: its service, or the stack and its services. */
+function describedCard(intent: Intent): Partial<Manifest['intent']> {
+  if (intent.kind === 'card')
+    return {
+      serviceName: intent.card.name,
+      language: intent.card.language,
+      framework: intent.card.framework,
+    };
+  if (intent.kind === 'text') return {};
+  const { name, services } = intent.stack;
+  const each = (key: 'language' | 'framework') => [...new Set(services.map((s) => s[key]))].join(',');
+  return {
+    serviceName: name,
+    language: each('language'),
+    framework: each('framework'),
+    services: services.map((s) => ({ name: s.name, language: s.language, framework: s.framework })),
+  };
 }

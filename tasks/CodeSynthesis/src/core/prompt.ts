@@ -1,9 +1,11 @@
 /**
  * Prompt building: the system and user messages and the JSON schema of the reply.
  */
-import type { Intent, ServiceCard, ServiceEndpoint } from './intent';
+import type { Intent, ServiceCard, ServiceEndpoint, StackCard } from './intent';
 import type { ModelRequest, ModelSettings } from './ports';
 import type { ParamType } from './route';
+import { callEnvName } from './stack-card';
+import { STACK_FILES, stackServiceCard } from './templates/stack';
 
 /** The structured-output schema (strict): every property required, no others allowed. */
 export const REPLY_SCHEMA = {
@@ -45,7 +47,7 @@ Rules:
 - Never write into .git/, .github/, .azuredevops/, .synthesis/ or any azure-pipelines*.yml file.
 - Include the source, a dependency manifest with pinned versions, unit tests, a Dockerfile running as a non-root user and a Kubernetes Deployment and Service.
 - Read all configuration from environment variables. Never hard-code secrets, keys, passwords or connection strings.
-- Put every file under a folder named after the service.
+- Put every file under a folder named after the service (for a stack, under the stack's folder, one subfolder per service).
 If JSON output is not possible, write each file as a fenced code block whose opening line is three backticks, an optional language and path=<relative path>, for example:
 \`\`\`python path=weather/app.py
 print("hello")
@@ -71,7 +73,9 @@ export function buildPrompt(
   const user =
     intent.kind === 'card'
       ? `Generate the service described by this service card:\n\n${describeCard(intent.card)}\n\nThe card as written:\n${intent.text}`
-      : `Generate the service described here:\n\n${intent.text}`;
+      : intent.kind === 'stack'
+        ? `Generate the stack described by this stack card: several services, each in its own folder, and the files they share.\n\n${describeStack(intent.stack)}\n\nThe card as written:\n${intent.text}`
+        : `Generate the service described here:\n\n${intent.text}`;
   return {
     messages: [
       { role: 'system', content: system },
@@ -124,6 +128,55 @@ function describeCard(card: ServiceCard): string {
         (e) =>
           `  - ${e.name}${e.secret ? ' (secret: no default, from a Kubernetes secret)' : e.default !== undefined ? ` (default ${e.default})` : ''}${e.description ? `: ${e.description}` : ''}`,
       ),
+    );
+  return lines.join('\n');
+}
+
+/**
+ * A stack for the model: where every file goes (the layout the offline templates render), each
+ * service as its card describes it with the variables the stack gives it, the calls, the gateway.
+ */
+function describeStack(stack: StackCard): string {
+  const { namespace, gateway, calls, env } = stack.shared;
+  const dir = stack.name;
+  const byName = new Map(stack.services.map((s) => [s.name, s]));
+  const lines = [`Stack: ${stack.name}`];
+  if (stack.description) lines.push(`Description: ${stack.description}`);
+  lines.push(
+    `Kubernetes namespace: ${namespace}`,
+    '',
+    `Files: put every file under the folder ${dir}/:`,
+    ...stack.services.map(
+      (s) =>
+        `- ${dir}/${s.name}/: the service '${s.name}' with everything a single service has (source, dependency manifest, unit tests, Dockerfile, k8s/deployment.yaml with a Deployment and a ClusterIP Service named '${s.name}' whose port 80, named http, targets the service's port, README.md)`,
+    ),
+    `- ${dir}/${STACK_FILES.compose}: docker compose, one service per folder built from its Dockerfile (build context ./<service>), each port published on 127.0.0.1 only, the environment below, secrets left to the shell's environment`,
+    `- ${dir}/${STACK_FILES.kustomization}: namespace ${namespace}; resources ${STACK_FILES.namespace}, each <service>/k8s/deployment.yaml${gateway ? ` and ${STACK_FILES.ingress}` : ''} (paths inside ${dir}/ only)`,
+    `- ${dir}/${STACK_FILES.namespace}: the Namespace ${namespace}`,
+    ...(gateway
+      ? [`- ${dir}/${STACK_FILES.ingress}: the gateway below as a networking.k8s.io/v1 Ingress`]
+      : []),
+    `- ${dir}/${STACK_FILES.readme}: the map of services, a table and a mermaid diagram of the calls`,
+  );
+  stack.services.forEach((s, i) => {
+    lines.push('', `Service ${i + 1} of ${stack.services.length}:`, describeCard(stackServiceCard(stack, s)));
+  });
+  if (calls.length)
+    lines.push(
+      '',
+      'Calls (the caller reads the URL from the variable; on Kubernetes http://<service>, under docker compose http://<service>:<port>):',
+      ...calls.map(
+        (c) =>
+          `  - ${c.from} calls ${c.to}: ${callEnvName(c.to)}=http://${c.to} (compose: http://${c.to}:${byName.get(c.to)?.port})`,
+      ),
+    );
+  if (env.length)
+    lines.push('', 'Values the stack sets:', ...env.map((e) => `  - ${e.service}: ${e.name}=${e.value}`));
+  if (gateway)
+    lines.push(
+      '',
+      `Gateway (Ingress, pathType Prefix, paths passed to the service unchanged)${gateway.host ? `, host ${gateway.host}` : ''}${gateway.className ? `, ingressClassName ${gateway.className}` : ''}${gateway.tlsSecret ? `, TLS from the Secret ${gateway.tlsSecret}` : ''}:`,
+      ...gateway.routes.map((r) => `  - ${r.path} -> ${r.service}`),
     );
   return lines.join('\n');
 }

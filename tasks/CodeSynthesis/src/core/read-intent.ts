@@ -5,7 +5,7 @@
  */
 import { INPUTS } from './contract';
 import type { Prepared } from './draft';
-import { parseIntent } from './intent';
+import { describeIntent, parseIntent } from './intent';
 import type { IntentSource } from './manifest';
 import { parsePolicyFile } from './policy-file';
 import type { FileReader, Logger } from './ports';
@@ -30,11 +30,7 @@ export async function readIntent(settings: Settings, ports: ReadIntentPorts): Pr
       ? await reader.readText(settings.intent.path, INPUTS.intentFile)
       : settings.intent.text;
   const intent = parseIntent(text);
-  log.info(
-    intent.kind === 'card'
-      ? `Intent: service card '${intent.card.name}' (${intent.card.language}/${intent.card.framework}).`
-      : 'Intent: free text.',
-  );
+  log.info(`Intent: ${describeIntent(intent)}.`);
   const instructions = settings.instructionsFile
     ? {
         file: settings.instructionsFile,

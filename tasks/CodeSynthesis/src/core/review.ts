@@ -279,7 +279,9 @@ export function defaultReviewBranch(intent: Intent): string {
   return sanitizeBranchName(
     intent.kind === 'card'
       ? `synthesis/${intent.card.name}`
-      : `synthesis/intent-${sha256(intent.text).slice(0, 8)}`,
+      : intent.kind === 'stack'
+        ? `synthesis/${intent.stack.name}`
+        : `synthesis/intent-${sha256(intent.text).slice(0, 8)}`,
   );
 }
 
@@ -381,6 +383,8 @@ export function buildSummaryUrl(collectionUri: string, project: string, buildId:
 
 /** The title of a new pull request. */
 export function reviewTitle(intent: Intent): string {
+  if (intent.kind === 'stack')
+    return `Code synthesis: stack ${intent.stack.name} (${intent.stack.services.map((s) => s.name).join(', ')})`;
   return intent.kind === 'card'
     ? `Code synthesis: ${intent.card.name} (${intent.card.language}/${intent.card.framework})`
     : `Code synthesis: free-text intent ${sha256(intent.text).slice(0, 8)}`;

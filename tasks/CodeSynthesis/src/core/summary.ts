@@ -33,9 +33,11 @@ export interface SummaryInput {
 /** Render the summary markdown. Every value that came from the model is escaped. */
 export function renderSummary(input: SummaryInput): string {
   const { manifest: m } = input;
-  const service = m.intent.serviceName
-    ? `${m.intent.serviceName} (${m.intent.language}/${m.intent.framework})`
-    : 'free-text intent';
+  const service = m.intent.services
+    ? `stack ${m.intent.serviceName}: ${m.intent.services.map((s) => `${s.name} (${s.language}/${s.framework})`).join(', ')}`
+    : m.intent.serviceName
+      ? `${m.intent.serviceName} (${m.intent.language}/${m.intent.framework})`
+      : 'free-text intent';
   const model = [
     m.model.provider,
     m.model.deployment,

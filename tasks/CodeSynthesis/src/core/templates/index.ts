@@ -55,13 +55,7 @@ const names = (canonical: string, aliases: readonly string[] | undefined) => [ca
  */
 export function renderService(card: ServiceCard): FileToWrite[] {
   checkCard(card);
-  const language = card.language.toLowerCase();
-  const framework = card.framework.toLowerCase();
-  const template = TEMPLATES.find(
-    (t) =>
-      names(t.language, t.aliases?.language).includes(language) &&
-      names(t.framework, t.aliases?.framework).includes(framework),
-  );
+  const template = templateOf(card.language, card.framework);
   if (!template) {
     const supported = SUPPORTED_TEMPLATES.map((t) => `${t.language}/${t.framework}`).join(', ');
     throw new IntentError(
@@ -70,6 +64,24 @@ export function renderService(card: ServiceCard): FileToWrite[] {
     );
   }
   return template.render(card);
+}
+
+/**
+ * The offline template for a (language, framework) pair, by its own names or its aliases (any letter
+ * case); undefined when there is none.
+ */
+export function findTemplate(language: string, framework: string): TemplateChoice | undefined {
+  const template = templateOf(language, framework);
+  return template && SUPPORTED_TEMPLATES[TEMPLATES.indexOf(template)];
+}
+
+function templateOf(language: string, framework: string) {
+  const [lang, fw] = [language.toLowerCase(), framework.toLowerCase()];
+  return TEMPLATES.find(
+    (t) =>
+      names(t.language, t.aliases?.language).includes(lang) &&
+      names(t.framework, t.aliases?.framework).includes(fw),
+  );
 }
 
 /**
