@@ -11,6 +11,7 @@ import { countFindings, scanFiles, type Finding, type ScanRule, type SecretScann
 import { AZURE_RULES } from './scan-rules/azure';
 import { PLACEHOLDER_RULES } from './scan-rules/placeholders';
 import { policyRules } from './scan-rules/policy';
+import { PRIVATE_KEY_RULES } from './scan-rules/private-key';
 import type { Settings } from './settings';
 
 export interface ScanStagePorts {
@@ -20,6 +21,11 @@ export interface ScanStagePorts {
   version: string;
   /** The output directory, for the SARIF log's base URI. */
   outputDirectory: string;
+}
+
+/** The rules core runs itself, every run: Azure secrets, private keys, placeholders, policy. */
+export function builtInRules(maxFileBytes: number): ScanRule[] {
+  return [...AZURE_RULES, ...PRIVATE_KEY_RULES, ...PLACEHOLDER_RULES, ...policyRules(maxFileBytes)];
 }
 
 /**
@@ -34,12 +40,7 @@ export async function scanStage(
   organisationRules: readonly ScanRule[],
   ports: ScanStagePorts,
 ): Promise<{ findings: Finding[]; sarifPath?: string }> {
-  const rules = [
-    ...AZURE_RULES,
-    ...PLACEHOLDER_RULES,
-    ...policyRules(settings.maxFileBytes),
-    ...organisationRules,
-  ];
+  const rules = [...builtInRules(settings.maxFileBytes), ...organisationRules];
   const report = await scanFiles(files, { rules, secrets: await ports.secretScanner() });
   for (const f of report.findings)
     ports.report.logIssue(settings.failOnFindings ? f.severity : 'warning', f.message, {

@@ -7,6 +7,7 @@
  * A finding never carries the text it matched: only its place, its rule and a redacted excerpt (the
  * first characters, JSON-escaped, and the length), so it can be printed, published and stored.
  */
+import { sha256 } from './manifest';
 import { showPath } from './paths';
 import type { FileToWrite } from './ports';
 
@@ -85,6 +86,19 @@ export interface ScanReport {
   files: number;
 }
 
+/**
+ * Keys Microsoft publishes for its local emulators, which every developer has and which open nothing
+ * in Azure: the Azurite storage emulator's account key (account `devstoreaccount1`,
+ * https://learn.microsoft.com/azure/storage/common/storage-use-azurite#connection-strings) and the
+ * Cosmos DB emulator's key (https://learn.microsoft.com/azure/cosmos-db/emulator#authentication). A
+ * secret finding whose matched text is exactly one of them is dropped. Kept as SHA-256, so that this
+ * source holds no key.
+ */
+export const PUBLISHED_DEVELOPMENT_KEYS: ReadonlyMap<string, string> = new Map([
+  ['0011cc25eb4320717494d2703e8cba85743e71b500283c21c8b88147992f9059', 'Azurite storage emulator'],
+  ['aa6547439583c3a275d4542a0df6c1ad6a863971be9f2a2220f027cc02aef615', 'Cosmos DB emulator'],
+]);
+
 export interface ScanOptions {
   rules: readonly ScanRule[];
   secrets?: SecretScanner;
@@ -124,7 +138,9 @@ export async function scanFiles(files: readonly FileToWrite[], options: ScanOpti
     const key = `${rule.id}\u0000${path}\u0000${match.start}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const excerpt = match.note ?? redact(content.slice(match.start, Math.max(match.start, match.end)));
+    const text = content.slice(match.start, Math.max(match.start, match.end));
+    if (rule.kind === 'secret' && PUBLISHED_DEVELOPMENT_KEYS.has(sha256(text))) continue;
+    const excerpt = match.note ?? redact(text);
     findings.push({
       ruleId: rule.id,
       kind: rule.kind,
