@@ -190,6 +190,33 @@ describe('bundle: the scan as the agent runs it', function () {
     assert.equal(sarifErrors(JSON.parse(fs.readFileSync(o.outputs[OUTPUTS.sarifPath]!, 'utf8'))), '');
   });
 
+  it('an organisation rule that backtracks for ever fails the step at its budget, naming the rule, its line and the file', async () => {
+    const policy = path.join(dir.work, 'slow-policy.yaml');
+    fs.writeFileSync(
+      policy,
+      "rules:\n  - id: slow-rule\n    message: m\n    pattern: '(\\s*\\w+\\s*)+!'\n    files: ['app.py']\n",
+    );
+    const before = snapshotTree(dir.out);
+    const started = Date.now();
+    const run = await agent.runTask({
+      inputs: {
+        provider: 'offline',
+        intent: fs.readFileSync(path.join(EXAMPLES, 'weather.yaml'), 'utf8'),
+        outputDirectory: dir.out,
+        policyFile: policy,
+      },
+      variables: { 'Agent.TempDirectory': dir.work },
+    });
+    const o = outcome(run);
+    assert.equal(o.result, 'Failed', run.stdout);
+    assert.match(
+      o.message ?? '',
+      /line 2: rule 'slow-rule' took longer than 2 s on "weather\/app\.py", so the scan stopped it/,
+    );
+    assert.ok(Date.now() - started < 20_000, `the step took ${Date.now() - started} ms`);
+    assert.deepEqual(snapshotTree(dir.out), before, 'nothing was written');
+  });
+
   for (const { language, framework } of SUPPORTED_TEMPLATES) {
     it(`offline ${language}/${framework}: zero findings, Succeeded, an empty SARIF log uploaded`, async () => {
       const intent = `service:\n  name: orders\n  language: ${language}\n  framework: ${framework}\n  endpoint: POST /orders\n  env:\n    - { name: API_KEY, secret: true }\n    - { name: LOG_LEVEL, default: info }\n`;

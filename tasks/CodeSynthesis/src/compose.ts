@@ -30,6 +30,10 @@ export async function compose(settings: Settings, host: PipelineHost): Promise<S
       const { createSecretlintScanner } = await import('./adapters/scan/secretlint-scanner');
       return createSecretlintScanner();
     },
+    patternRunner: async () => {
+      const { WorkerPatternRunner } = await import('./adapters/scan/worker-pattern-runner');
+      return new WorkerPatternRunner();
+    },
     report: host,
     build: buildInfo(host),
   };

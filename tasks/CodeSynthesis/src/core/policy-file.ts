@@ -14,8 +14,9 @@
 import picomatch from 'picomatch/posix';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { PolicyFileError } from './errors';
-import type { ScanRule, Severity } from './scan';
-import { patternRule } from './scan-rules/pattern';
+import type { OrganisationRule } from './pattern-runner';
+import type { Severity } from './scan';
+import { findSpans, withIndices } from './scan-rules/pattern';
 
 const RULE_FIELDS = ['id', 'message', 'pattern', 'ignoreCase', 'files', 'severity'];
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -24,10 +25,10 @@ const SEVERITIES: readonly Severity[] = ['error', 'warning'];
 /**
  * Parse and validate a policy file.
  * @param file the file as the user named it, for messages.
- * @returns one ScanRule per rule, kind 'organisation', with the rule's own id.
+ * @returns one rule per rule of the file, kind 'organisation', with its own id and its line.
  * @throws PolicyFileError listing every problem, each with its line.
  */
-export function parsePolicyFile(text: string, file: string): ScanRule[] {
+export function parsePolicyFile(text: string, file: string): OrganisationRule[] {
   const lines = new LineCounter();
   const doc = parseDocument(text.replace(/^\uFEFF/, ''), { lineCounter: lines, uniqueKeys: true });
   const lineOf = (node: unknown): number => {
@@ -55,7 +56,7 @@ export function parsePolicyFile(text: string, file: string): ScanRule[] {
     throw new PolicyFileError(file, problems);
   }
 
-  const rules: ScanRule[] = [];
+  const rules: OrganisationRule[] = [];
   const ids = new Map<string, number>();
   for (const item of list.items) {
     if (!isMap(item)) {
@@ -150,18 +151,19 @@ export function parsePolicyFile(text: string, file: string): ScanRule[] {
     }
 
     if (id && ID.test(id) && message && pattern) {
-      rules.push(
-        patternRule({
-          id,
-          name: pascalCase(id),
-          kind: 'organisation',
-          severity,
-          description: message,
-          fix: '',
-          pattern,
-          ...(matchers.length ? { appliesTo: (path: string) => matchers.some((m) => m(path)) } : {}),
-        }),
-      );
+      const regex = withIndices(pattern);
+      rules.push({
+        id,
+        name: pascalCase(id),
+        kind: 'organisation',
+        severity,
+        description: message,
+        fix: '',
+        pattern: regex,
+        source: { file, line: lineOf(node('id')) },
+        find: (content) => findSpans(regex, content).map(([start, end]) => ({ start, end })),
+        ...(matchers.length ? { appliesTo: (path: string) => matchers.some((m) => m(path)) } : {}),
+      });
     }
   }
   if (problems.length) throw new PolicyFileError(file, byLine(problems));

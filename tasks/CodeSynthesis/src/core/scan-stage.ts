@@ -7,7 +7,16 @@ import { TOOL } from './contract';
 import { FindingsError } from './errors';
 import type { Logger, PipelineHost, FileToWrite } from './ports';
 import { buildSarif, sarifContent } from './sarif';
-import { countFindings, scanFiles, type Finding, type ScanRule, type SecretScanner } from './scan';
+import type { PatternRunner } from './pattern-runner';
+import {
+  countFindings,
+  MODEL_SUMMARY,
+  redactSpans,
+  scanFiles,
+  type Finding,
+  type ScanRule,
+  type SecretScanner,
+} from './scan';
 import { AZURE_RULES } from './scan-rules/azure';
 import { PLACEHOLDER_RULES } from './scan-rules/placeholders';
 import { policyRules } from './scan-rules/policy';
@@ -18,6 +27,10 @@ export interface ScanStagePorts {
   log: Logger;
   report: Pick<PipelineHost, 'logIssue' | 'publishCodeAnalysisLog'>;
   secretScanner(): Promise<SecretScanner>;
+  /** Loads the runner of organisation rules (a worker thread with a time budget); without it they run in-process. */
+  patternRunner?(): Promise<PatternRunner>;
+  /** The run's: stops the organisation rules when the run is cancelled. */
+  signal?: AbortSignal;
   version: string;
   /** The output directory, for the SARIF log's base URI. */
   outputDirectory: string;
@@ -29,24 +42,37 @@ export function builtInRules(maxFileBytes: number): ScanRule[] {
 }
 
 /**
- * Scan the files with the built-in rules, the secret scanner and the organisation's rules.
- * @returns the findings (to write with the files) and the SARIF log's path, when one was written.
+ * Scan the files with the built-in rules, the secret scanner and the organisation's rules, and the
+ * model's summary with the secret rules.
+ * @returns the findings (to write with the files), the SARIF log's path when one was written, and the
+ *   model's summary with every secret found in it cut out (see redactSpans).
  * @throws FindingsError when failOnFindings is true and a finding has severity error; the issues and
  *   the SARIF log are out by then.
+ * @throws PolicyFileError when an organisation rule overran its time budget; CancelledError.
  */
 export async function scanStage(
   files: readonly FileToWrite[],
   settings: Pick<Settings, 'failOnFindings' | 'maxFileBytes'>,
   organisationRules: readonly ScanRule[],
   ports: ScanStagePorts,
-): Promise<{ findings: Finding[]; sarifPath?: string }> {
+  modelSummary?: string,
+): Promise<{ findings: Finding[]; sarifPath?: string; modelSummary?: string }> {
   const rules = [...builtInRules(settings.maxFileBytes), ...organisationRules];
-  const report = await scanFiles(files, { rules, secrets: await ports.secretScanner() });
-  for (const f of report.findings)
-    ports.report.logIssue(settings.failOnFindings ? f.severity : 'warning', f.message, {
-      path: f.path,
-      line: f.line,
-    });
+  const runner = organisationRules.length && ports.patternRunner ? await ports.patternRunner() : undefined;
+  const report = await scanFiles(files, {
+    rules,
+    secrets: await ports.secretScanner(),
+    ...(runner ? { runner } : {}),
+    ...(ports.signal ? { signal: ports.signal } : {}),
+    ...(modelSummary ? { summary: modelSummary } : {}),
+  });
+  for (const f of report.findings) {
+    const level = settings.failOnFindings ? f.severity : 'warning';
+    // The summary is no file: its findings say where they are in the message.
+    if (f.path === MODEL_SUMMARY)
+      ports.report.logIssue(level, `In the model's summary, line ${f.line}: ${f.message}`);
+    else ports.report.logIssue(level, f.message, { path: f.path, line: f.line });
+  }
   const sarifPath = ports.report.publishCodeAnalysisLog(
     sarifContent(
       buildSarif({
@@ -63,5 +89,10 @@ export async function scanStage(
       (sarifPath ? `; SARIF log ${sarifPath}.` : '.'),
   );
   if (settings.failOnFindings && counts.error > 0) throw new FindingsError(report.findings, sarifPath);
-  return { findings: report.findings, ...(sarifPath ? { sarifPath } : {}) };
+  const inSummary = report.findings.filter((f) => f.path === MODEL_SUMMARY);
+  return {
+    findings: report.findings,
+    ...(sarifPath ? { sarifPath } : {}),
+    ...(modelSummary ? { modelSummary: redactSpans(modelSummary, inSummary) } : {}),
+  };
 }

@@ -16,6 +16,7 @@ import {
 } from './manifest';
 import { checkPaths } from './paths';
 import { planWrite } from './plan';
+import type { PatternRunner } from './pattern-runner';
 import { parsePolicyFile } from './policy-file';
 import { buildPrompt, promptText } from './prompt';
 import { addProvenanceHeaders, promptFilePath, recordCall } from './provenance';
@@ -40,6 +41,8 @@ export interface SynthesisPorts {
   version: string;
   /** Loads the secret scanner (secretlint) when the scan runs. */
   secretScanner(): Promise<SecretScanner>;
+  /** Loads the runner of organisation rules (a time budget, off the main thread); without it they run in-process. */
+  patternRunner?(): Promise<PatternRunner>;
   /** Task issues, the SARIF artifact and the masker of registered secrets: the host. */
   report: Pick<PipelineHost, 'logIssue' | 'publishCodeAnalysisLog' | 'mask'>;
   /** The build around the run; `intentVariable` is the pipeline variable `intent`, to tell it from inline text. */
@@ -52,6 +55,7 @@ export interface SynthesisResult {
   /** Absolute path of the manifest. */
   manifestPath: string;
   outputDirectory: string;
+  /** The model's own summary, with every secret the scan found in it cut out. */
   modelSummary?: string;
   /** Every scan finding; the files were written with them (as warnings, or warnings only). */
   findings: Finding[];
@@ -113,10 +117,13 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
       })
     : checked;
 
-  const { findings, sarifPath } = await scanStage(files, settings, policy?.rules ?? [], {
-    ...ports,
-    outputDirectory: ports.tree.root,
-  });
+  const { findings, sarifPath, modelSummary } = await scanStage(
+    files,
+    settings,
+    policy?.rules ?? [],
+    { ...ports, outputDirectory: ports.tree.root },
+    parsed.summary,
+  );
 
   const [manifestState, promptState, ...states] = await ports.tree.inspect([
     MANIFEST_PATH,
@@ -172,7 +179,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
     manifest,
     manifestPath: joinPath(ports.tree.root, MANIFEST_PATH),
     outputDirectory: ports.tree.root,
-    ...(parsed.summary ? { modelSummary: parsed.summary } : {}),
+    ...(modelSummary ? { modelSummary } : {}),
     findings,
     ...(sarifPath ? { sarifPath } : {}),
   };

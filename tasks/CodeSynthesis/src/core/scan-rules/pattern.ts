@@ -105,3 +105,21 @@ export function isDotenv(path: string): boolean {
 export function isDotenvExample(path: string): boolean {
   return isDotenv(path) && EXAMPLE_SUFFIX.test(baseName(path));
 }
+
+/**
+ * Every match of `regex` (flags 'g' and 'd') in `content`: the span of its group `secret` when it has
+ * one, else the whole match; an empty match moves on one character. Organisation rules match with
+ * it, in-process and in the pattern runner's worker, which runs this function's source text: it must
+ * refer to nothing outside its own body.
+ */
+export function findSpans(regex: RegExp, content: string): [number, number][] {
+  const spans: [number, number][] = [];
+  regex.lastIndex = 0;
+  for (let m = regex.exec(content); m !== null; m = regex.exec(content)) {
+    if (m[0] === '') regex.lastIndex += 1;
+    const indices = m.indices;
+    const span = indices && ((indices.groups && indices.groups['secret']) || indices[0]);
+    if (span) spans.push([span[0], span[1]]);
+  }
+  return spans;
+}
