@@ -172,6 +172,41 @@ describe('bundle: the scan as the agent runs it', function () {
       assert.ok(!printed.includes(secret.slice(4)), `a secret was printed: ${secret}`);
   });
 
+  it("publishes the model's summary with the secrets found in it cut out and registered secrets masked", async () => {
+    world.openai.enqueue(
+      completion(
+        JSON.stringify({
+          files: [{ path: 'weather/ok.py', content: 'print(1)\n' }],
+          summary: `Done. I used the key ${API_KEY} and the client secret ${S.entraSecret}.`,
+        }),
+      ),
+    );
+    const run = await agent.runTask(remote({ failOnFindings: 'false' }));
+    const o = outcome(run);
+    assert.equal(o.result, 'SucceededWithIssues', run.stdout);
+    const summary = summaryText(run);
+    assert.match(
+      summary,
+      /Done\. I used the key \*\*\* and the client secret \[redacted: azure\/entra-client-secret\]\./,
+    );
+    const printed = run.stdout + run.stderr + summary;
+    for (const secret of [API_KEY, S.entraSecret])
+      assert.ok(
+        !printed.split('\n').some((l) => !l.startsWith('##vso[task.setsecret]') && l.includes(secret)),
+        secret,
+      );
+    assert.ok(
+      agent
+        .vsoCommands(run.stdout)
+        .some(
+          (c) =>
+            c.command === 'task.logissue' &&
+            /^In the model's summary, line 1: azure\/entra-client-secret/.test(c.message),
+        ),
+      run.stdout,
+    );
+  });
+
   it('in a release (no build artifacts): writes the SARIF log and sets sarifPath, uploads nothing', async () => {
     const run = await agent.runTask({
       inputs: {

@@ -51,6 +51,15 @@ const ENTRA_AS_NAME_EQUALS: Case[] = [
   ],
 ];
 
+ENTRA_AS_NAME_EQUALS.push([
+  'a sentence ending in a full stop',
+  'NOTES.md',
+  `The app signs in with the client secret ${S.entraSecret}.\n`,
+  'azure/entra-client-secret',
+  1,
+  S.entraSecret,
+]);
+
 const MISSES: Case[] = [
   [
     'an Azure OpenAI hex key set as a header (Go)',

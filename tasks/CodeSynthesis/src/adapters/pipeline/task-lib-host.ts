@@ -11,6 +11,7 @@ import { INPUTS, type InputName, type OutputName } from '../../core/contract';
 import { CredentialError } from '../../core/errors';
 import { cancelOnSignals } from './cancellation';
 import { maskText, neutraliseCommands } from './commands';
+import { secretForms } from '../../core/secret-forms';
 import type {
   TaskOutcome,
   CertSettings,
@@ -90,20 +91,28 @@ const PEM_ARMOR = /^-----(BEGIN|END) [A-Z0-9 ]+-----$/;
  * Register a value with the agent as a secret. task-lib's setSecret throws on a value with line breaks
  * ("Secrets cannot contain multiple lines", unless SYSTEM_UNSAFEALLOWMULTILINESECRET is set), and a
  * certificate connection's PEM has many: register each line instead, as the agent does for multi-line
- * secret variables. PEM armor and very short lines (a base64 tail such as "==") are left out.
+ * secret variables. PEM armor and very short lines (a base64 tail such as "==") are left out. The
+ * JSON-escaped forms are registered too (core/secret-forms.ts): the agent masks only the exact text,
+ * and a server echoing a key in a JSON body escapes its quotes and backslashes.
  */
 function maskSecret(value: string): void {
-  if (!/[\r\n]/.test(value)) {
-    tl.setSecret(value);
-    masked.add(value);
-    return;
-  }
+  const register = (text: string) => {
+    for (const form of secretForms(text)) {
+      if (masked.has(form)) continue;
+      tl.setSecret(form);
+      masked.add(form);
+    }
+  };
+  if (!/[\r\n]/.test(value)) return register(value);
   for (const line of value.split(/\r\n|\r|\n/)) {
     const text = line.trim();
-    if (text.length >= 8 && !PEM_ARMOR.test(text)) {
-      tl.setSecret(text);
-      masked.add(text);
-    }
+    if (text.length >= 8 && !PEM_ARMOR.test(text)) register(text);
+  }
+  // The whole value JSON-escaped is one line.
+  const escaped = JSON.stringify(value).slice(1, -1);
+  if (!masked.has(escaped)) {
+    tl.setSecret(escaped);
+    masked.add(escaped);
   }
 }
 
@@ -170,7 +179,8 @@ export function createTaskLibHost(): PipelineHost {
     setOutput: (name: OutputName, value: string) => tl.setVariable(name, value, false, true),
     publishSummary(markdown: string) {
       const file = path.join(tempDirectory(), `code-synthesis-summary-${process.pid}.md`);
-      fs.writeFileSync(file, markdown, 'utf8');
+      // The agent masks log lines, not attachments.
+      fs.writeFileSync(file, maskText(markdown, masked), 'utf8');
       // uploadSummary would title the tab with the file name; an attachment of the summary type names it.
       tl.addAttachment('Distributedtask.Core.Summary', 'Code synthesis', file);
     },

@@ -148,7 +148,7 @@ export const AZURE_RULES: readonly ScanRule[] = [
     fix: 'Remove it; use a managed identity, workload identity federation or a certificate, or read the secret from Key Vault, and delete the client secret from the app registration.',
     helpUri: HELP,
     pattern:
-      /(?<![A-Za-z0-9_~.+/-])(?<secret>[A-Za-z0-9_~.-]{3}[78]Q~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.+/=-])/,
+      /(?<![A-Za-z0-9_~.+/-])(?<secret>[A-Za-z0-9_~.-]{3}[78]Q~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~+/=-]|\.[A-Za-z0-9_~.+/=-])/,
   }),
   patternRule({
     id: 'azure/devops-pat',
