@@ -247,6 +247,30 @@ describe('provenance', () => {
     );
   });
 
+  it("masks the service's strings (reply id, model, fingerprint) before they name a file or reach the manifest, log or summary", async () => {
+    const key = 'sk-live-0123456789abcdef';
+    const host = new FakeHost({ ...INPUTS });
+    host.setSecret(key);
+    const tree = new MemoryTree();
+    const model = new FakeModel({
+      ...filesReply({ 'weather/app.py': 'print(1)\n' }),
+      id: key,
+      model: key,
+      systemFingerprint: `fp-${key}`,
+    });
+    await run(host, async (_s, h) => ports(model, tree, h as FakeHost));
+    assert.equal(host.result?.outcome, 'Succeeded', host.result?.message);
+    const manifest = JSON.parse(tree.files.get(MANIFEST_PATH)!);
+    assert.equal(manifest.model.replyId, '***');
+    assert.equal(manifest.model.model, '***');
+    assert.equal(manifest.calls[0].replyId, '***');
+    assert.equal(manifest.calls[0].model, '***');
+    assert.equal(manifest.calls[0].systemFingerprint, 'fp-***');
+    assert.match(manifest.calls[0].promptFile, /^\.synthesis\/prompts\/reply-[0-9a-f]{12}\.json$/);
+    const everything = [...tree.files.keys(), ...tree.files.values(), host.allText()].join('\n');
+    assert.ok(!everything.includes(key), everything);
+  });
+
   it('records the request core built when the client reports none (offline)', async () => {
     const tree = new MemoryTree();
     await synthesize(

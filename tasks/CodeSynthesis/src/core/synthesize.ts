@@ -19,7 +19,7 @@ import { planWrite } from './plan';
 import type { PatternRunner } from './pattern-runner';
 import { parsePolicyFile } from './policy-file';
 import { buildPrompt, promptText } from './prompt';
-import { addProvenanceHeaders, promptFilePath, recordCall } from './provenance';
+import { addProvenanceHeaders, maskReplyFields, promptFilePath, recordCall } from './provenance';
 import { parseReply } from './reply';
 import type { Finding, ScanRule, SecretScanner } from './scan';
 import { scanStage } from './scan-stage';
@@ -93,7 +93,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   throwIfAborted(signal);
   log.info(`Asking ${describeModel(model)} for the files...`);
   const startedAt = ports.clock.now();
-  const reply = await model.complete(request, signal);
+  const reply = maskReplyFields(await model.complete(request, signal), (text) => ports.report.mask(text));
   const finishedAt = ports.clock.now();
   // The id and finish reason are the service's text: printed only through the untrusted channel.
   log.untrusted(
