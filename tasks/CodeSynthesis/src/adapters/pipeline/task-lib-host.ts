@@ -104,15 +104,10 @@ function maskSecret(value: string): void {
     }
   };
   if (!/[\r\n]/.test(value)) return register(value);
+  // Each line masks itself in a JSON echo of the whole value too, where the line breaks become \n.
   for (const line of value.split(/\r\n|\r|\n/)) {
     const text = line.trim();
     if (text.length >= 8 && !PEM_ARMOR.test(text)) register(text);
-  }
-  // The whole value JSON-escaped is one line.
-  const escaped = JSON.stringify(value).slice(1, -1);
-  if (!masked.has(escaped)) {
-    tl.setSecret(escaped);
-    masked.add(escaped);
   }
 }
 
