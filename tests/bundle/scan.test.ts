@@ -172,6 +172,41 @@ describe('bundle: the scan as the agent runs it', function () {
       assert.ok(!printed.includes(secret.slice(4)), `a secret was printed: ${secret}`);
   });
 
+  it("publishes the model's summary with the secrets found in it cut out and registered secrets masked", async () => {
+    world.openai.enqueue(
+      completion(
+        JSON.stringify({
+          files: [{ path: 'weather/ok.py', content: 'print(1)\n' }],
+          summary: `Done. I used the key ${API_KEY} and the client secret ${S.entraSecret}.`,
+        }),
+      ),
+    );
+    const run = await agent.runTask(remote({ failOnFindings: 'false' }));
+    const o = outcome(run);
+    assert.equal(o.result, 'SucceededWithIssues', run.stdout);
+    const summary = summaryText(run);
+    assert.match(
+      summary,
+      /Done\. I used the key \*\*\* and the client secret \[redacted: azure\/entra-client-secret\]\./,
+    );
+    const printed = run.stdout + run.stderr + summary;
+    for (const secret of [API_KEY, S.entraSecret])
+      assert.ok(
+        !printed.split('\n').some((l) => !l.startsWith('##vso[task.setsecret]') && l.includes(secret)),
+        secret,
+      );
+    assert.ok(
+      agent
+        .vsoCommands(run.stdout)
+        .some(
+          (c) =>
+            c.command === 'task.logissue' &&
+            /^In the model's summary, line 1: azure\/entra-client-secret/.test(c.message),
+        ),
+      run.stdout,
+    );
+  });
+
   it('in a release (no build artifacts): writes the SARIF log and sets sarifPath, uploads nothing', async () => {
     const run = await agent.runTask({
       inputs: {
@@ -188,6 +223,33 @@ describe('bundle: the scan as the agent runs it', function () {
       [],
     );
     assert.equal(sarifErrors(JSON.parse(fs.readFileSync(o.outputs[OUTPUTS.sarifPath]!, 'utf8'))), '');
+  });
+
+  it('an organisation rule that backtracks for ever fails the step at its budget, naming the rule, its line and the file', async () => {
+    const policy = path.join(dir.work, 'slow-policy.yaml');
+    fs.writeFileSync(
+      policy,
+      "rules:\n  - id: slow-rule\n    message: m\n    pattern: '(\\s*\\w+\\s*)+!'\n    files: ['app.py']\n",
+    );
+    const before = snapshotTree(dir.out);
+    const started = Date.now();
+    const run = await agent.runTask({
+      inputs: {
+        provider: 'offline',
+        intent: fs.readFileSync(path.join(EXAMPLES, 'weather.yaml'), 'utf8'),
+        outputDirectory: dir.out,
+        policyFile: policy,
+      },
+      variables: { 'Agent.TempDirectory': dir.work },
+    });
+    const o = outcome(run);
+    assert.equal(o.result, 'Failed', run.stdout);
+    assert.match(
+      o.message ?? '',
+      /line 2: rule 'slow-rule' took longer than 2 s on "weather\/app\.py", so the scan stopped it/,
+    );
+    assert.ok(Date.now() - started < 20_000, `the step took ${Date.now() - started} ms`);
+    assert.deepEqual(snapshotTree(dir.out), before, 'nothing was written');
   });
 
   for (const { language, framework } of SUPPORTED_TEMPLATES) {

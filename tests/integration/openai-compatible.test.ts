@@ -145,6 +145,14 @@ describe('integration: OpenAI-compatible client (real openai SDK over HTTPS)', (
     );
   });
 
+  it('401: never shows a key holding a quote or a backslash, which the server echoes JSON-escaped', async () => {
+    const wrong = 'sk-qu"ote\\back-ECHOED-9999';
+    await failure(client({ apiKey: wrong }), wrong);
+    const debug = logger.at('debug').join('\n');
+    assert.ok(debug.includes('Incorrect API key provided: ***.'), debug);
+    assert.ok(!debug.includes('ECHOED'), debug);
+  });
+
   it('404 model_not_found names the model', async () => {
     const err = await failure(client({ deployment: 'gpt-9' }));
     assert.equal(

@@ -314,6 +314,73 @@ describe('FsTreeStore: recovery of a commit killed mid-move', function () {
       ]);
     });
 
+    describe('a forged staging folder reaching outside the output directory through a symlink', () => {
+      /** The review's reproduction: new/ empty, old -> a folder outside holding "0", a journal placing it as loot.txt. */
+      function forge(link: 'old' | 'new' | 'journal.json' | 'old/0'): { outside: string; dir: string } {
+        const outside = path.join(tmp, 'outside');
+        fs.mkdirSync(outside, { recursive: true });
+        fs.writeFileSync(path.join(outside, '0'), 'data from outside\n');
+        const journal = {
+          version: 1,
+          phase: 'moving',
+          pid: 999999,
+          host: 'x',
+          files: [{ path: 'loot.txt', sha256: 'a'.repeat(64), replaces: true }],
+          dirs: [],
+        };
+        const dir = path.join(root, `${STAGING_PREFIX}aaaa`);
+        fs.mkdirSync(dir);
+        if (link !== 'new') fs.mkdirSync(path.join(dir, 'new'));
+        if (link !== 'old') fs.mkdirSync(path.join(dir, 'old'));
+        if (link === 'old' || link === 'new') fs.symlinkSync(outside, path.join(dir, link));
+        if (link === 'new') fs.writeFileSync(path.join(dir, 'old', '0'), 'backup\n');
+        if (link === 'old/0') fs.symlinkSync(path.join(outside, '0'), path.join(dir, 'old', '0'));
+        if (link === 'journal.json') {
+          fs.writeFileSync(path.join(outside, 'journal.json'), JSON.stringify(journal));
+          fs.symlinkSync(path.join(outside, 'journal.json'), path.join(dir, 'journal.json'));
+        } else fs.writeFileSync(path.join(dir, 'journal.json'), JSON.stringify(journal));
+        return { outside, dir };
+      }
+
+      for (const [link, what] of [
+        ['old', /its old folder is a symlink or not a folder/],
+        ['new', /its new folder is a symlink or not a folder/],
+        ['journal.json', /its journal\.json is a symlink or not a file/],
+        ['old/0', /"old\/0" is a symlink or not a file/],
+      ] as const) {
+        it(`${link} is a symlink: refuses naming the folder, moves nothing in or out`, async () => {
+          const { dir } = forge(link);
+          const before = snapshotTree(tmp);
+          for (const store of [new FsTreeStore(root), new FsTreeStore(root)]) {
+            const error = await rejection(store.inspect(['x.ts']));
+            assert.ok(error instanceof WriteError, String(error));
+            assert.equal(error.subject, 'outputDirectory');
+            assert.match(error.message, new RegExp(`holds ${STAGING_PREFIX}aaaa`));
+            assert.match(error.message, what);
+            assert.match(
+              error.hint,
+              new RegExp(`^Nothing was changed\\. .*${dir.replace(/[.\\/]/g, '\\$&')}`),
+            );
+          }
+          assert.deepEqual(snapshotTree(tmp), before, 'nothing moved, inside or outside');
+          assert.equal(fs.existsSync(path.join(root, 'loot.txt')), false);
+          assert.equal(fs.readFileSync(path.join(tmp, 'outside', '0'), 'utf8'), 'data from outside\n');
+        });
+      }
+
+      it("even a finished run's leftover with a symlinked old folder is refused, not followed", async () => {
+        const { dir } = forge('old');
+        fs.writeFileSync(
+          path.join(dir, 'journal.json'),
+          JSON.stringify({ version: 1, phase: 'done', pid: 999999, host: 'x' }),
+        );
+        const before = snapshotTree(tmp);
+        const error = await rejection(new FsTreeStore(root).inspect(['x.ts']));
+        assert.ok(error instanceof WriteError, String(error));
+        assert.deepEqual(snapshotTree(tmp), before);
+      });
+    });
+
     it('a file or a symlink named like a staging folder is not touched', async () => {
       fs.writeFileSync(path.join(root, `${STAGING_PREFIX}1234`), 'a file\n');
       fs.symlinkSync(tmp, path.join(root, `${STAGING_PREFIX}5678`));

@@ -137,6 +137,29 @@ describe('L0: CodeSynthesis task entry', function () {
     });
   }
 
+  it('registers the JSON-escaped form of a key holding a quote or a backslash', async () => {
+    const key = 'sk-l0-qu"ote\\back-0123456789';
+    const runner = await runL0({
+      inputs: {
+        provider: 'openAICompatible',
+        authMode: 'apiKey',
+        apiKey: key,
+        endpoint: 'https://127.0.0.1:9/v1',
+        deployment: 'm',
+        intent: WEATHER,
+        outputDirectory: dir.out,
+        timeoutSeconds: '5',
+      },
+      variables: variables(),
+    });
+    assert.equal(runner.succeeded, false);
+    assert.ok(runner.stdout.includes(`##vso[task.setsecret]${key}\n`), 'the key');
+    assert.ok(
+      runner.stdout.includes(`##vso[task.setsecret]sk-l0-qu\\"ote\\\\back-0123456789\n`),
+      'its JSON-escaped form',
+    );
+  });
+
   it('masks the API key and never prints it', async () => {
     const key = 'sk-l0-secret-0123456789abcdef';
     const runner = await runL0({

@@ -59,5 +59,31 @@ export function fakeSecrets(seed = 7) {
       .privateKey.export({ type: 'pkcs1', format: 'pem' })
       .toString(),
     dbPassword: rand(BASE62, 16),
+    /** SEC1 ("BEGIN EC PRIVATE KEY"): its body starts "MHcC", not "MI", and is shorter than 100 characters per line run. */
+    ecPrivateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'sec1', format: 'pem' })
+      .toString(),
+    /** PKCS#8 Ed25519: a 64-character body ("MC4C..."). */
+    ed25519PrivateKey: generateKeyPairSync('ed25519')
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
   };
 }
+
+/**
+ * The development keys Microsoft publishes for its local emulators, which every developer has: the
+ * Azurite storage emulator's account key (account devstoreaccount1) and the Cosmos DB emulator's key.
+ * Joined at run time so that the file holds neither whole.
+ * https://learn.microsoft.com/azure/storage/common/storage-use-azurite#connection-strings
+ * https://learn.microsoft.com/azure/cosmos-db/emulator#authentication
+ */
+export const EMULATOR_KEYS = {
+  azurite: [
+    'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsu',
+    'Fq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
+  ].join(''),
+  cosmos: [
+    'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqob',
+    'D4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==',
+  ].join(''),
+};

@@ -1,14 +1,12 @@
 import { createSecretlintScanner } from '../../tasks/CodeSynthesis/src/adapters/scan/secretlint-scanner';
 import type { FileToWrite } from '../../tasks/CodeSynthesis/src/core/ports';
 import { scanFiles, type ScanReport } from '../../tasks/CodeSynthesis/src/core/scan';
-import { AZURE_RULES } from '../../tasks/CodeSynthesis/src/core/scan-rules/azure';
-import { PLACEHOLDER_RULES } from '../../tasks/CodeSynthesis/src/core/scan-rules/placeholders';
-import { policyRules } from '../../tasks/CodeSynthesis/src/core/scan-rules/policy';
+import { builtInRules } from '../../tasks/CodeSynthesis/src/core/scan-stage';
 
 /** The whole scanner as a run uses it, without organisation rules. */
 export function scanAll(files: readonly FileToWrite[], maxFileBytes = 1024 * 1024): Promise<ScanReport> {
   return scanFiles(files, {
-    rules: [...AZURE_RULES, ...PLACEHOLDER_RULES, ...policyRules(maxFileBytes)],
+    rules: builtInRules(maxFileBytes),
     secrets: createSecretlintScanner(),
   });
 }

@@ -88,6 +88,25 @@ describe('CLI host', () => {
       assert.equal(parsed.outputs.serviceName, 'svc-***');
     });
 
+    it('masks the summary it keeps and prints, and JSON-escaped echoes in verbose output', () => {
+      const { host, out, err } = capture({ verbose: true });
+      const key = 'sk-qu"ote\\back-0123456789';
+      host.setSecret(key);
+      host.publishSummary(`## Code synthesis\nthe model said: ${key}`);
+      host.debug(
+        `401 {"error":{"message":"Incorrect API key provided: ${JSON.stringify(key).slice(1, -1)}."}}`,
+      );
+      host.debug(
+        `escaped slashes: ${JSON.stringify('a/' + key)
+          .slice(1, -1)
+          .replace(/\//g, '\\/')}`,
+      );
+      const printed = [...out, ...err, host.summary ?? ''].join('\n');
+      assert.equal(host.summary, '## Code synthesis\nthe model said: ***');
+      assert.ok(!printed.includes('qu"ote') && !printed.includes('qu\\"ote'), printed);
+      assert.match(err.join('\n'), /Incorrect API key provided: \*\*\*\./);
+    });
+
     it('neutralises logging commands in the report, which stays valid JSON', () => {
       const { host, out } = capture({ json: true });
       host.setResult('Failed', 'Model said ##vso[task.setvariable variable=x]1');

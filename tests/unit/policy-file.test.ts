@@ -120,3 +120,103 @@ describe('policy file', () => {
     );
   });
 });
+
+describe('policy file: globs in files', () => {
+  /** The paths a rule with these globs applies to, out of PATHS. */
+  async function applied(globs: string[]): Promise<string[]> {
+    const rules = parsePolicyFile(
+      `rules:\n  - id: any\n    message: m\n    pattern: 'x'\n    files: ${JSON.stringify(globs)}\n`,
+      'p.yaml',
+    );
+    const report = await scanFiles(
+      PATHS.map((path) => ({ path, content: 'x\n' })),
+      { rules },
+    );
+    return report.findings.map((f) => f.path);
+  }
+  const PATHS = [
+    'main.py',
+    'svc/main.py',
+    'svc/app/main.py',
+    'src/a.py',
+    'src/deep/b.py',
+    'other/src/c.py',
+    'k8s/deploy.yaml',
+    'deploy/k8s/x.yaml',
+    'web/app.ts',
+  ];
+
+  const CASES: [string[], string[]][] = [
+    // A glob without '/' matches the file name at any depth.
+    [['*.py'], ['main.py', 'other/src/c.py', 'src/a.py', 'src/deep/b.py', 'svc/app/main.py', 'svc/main.py']],
+    [['main.py'], ['main.py', 'svc/app/main.py', 'svc/main.py']],
+    // With '/', it matches the path from the output directory.
+    [['svc/**/*.py'], ['svc/app/main.py', 'svc/main.py']],
+    [['src/*.py'], ['src/a.py']],
+    [['/src/*.py'], ['src/a.py']],
+    [['./src/*.py'], ['src/a.py']],
+    [['k8s/*.yaml'], ['k8s/deploy.yaml']],
+    [['**/k8s/*.yaml'], ['deploy/k8s/x.yaml', 'k8s/deploy.yaml']],
+    [['src/'], ['src/a.py', 'src/deep/b.py']],
+    [
+      ['*.{ts,yaml}', 'SRC/*.PY'],
+      ['deploy/k8s/x.yaml', 'k8s/deploy.yaml', 'src/a.py', 'web/app.ts'],
+    ],
+  ];
+  for (const [globs, expected] of CASES) {
+    it(`files: ${JSON.stringify(globs)}`, async () => {
+      assert.deepEqual(await applied(globs), expected);
+    });
+  }
+
+  it('reports each bad glob with its line', () => {
+    const text = [
+      'rules:', //                                  1
+      '  - id: a', //                               2
+      '    message: m', //                          3
+      "    pattern: 'x'", //                        4
+      '    files:', //                              5
+      "      - '*.py'", //                          6
+      "      - '**/*.{py'", //                      7
+      "      - '['", //                             8
+      "      - 'a)'", //                            9
+    ].join('\n');
+    assert.deepEqual(problems(text), [
+      "line 7: glob '**/*.{py' in 'files' is not valid: '{' is not closed (write '\\{' to match the character itself)",
+      "line 8: glob '[' in 'files' is not valid: '[' is not closed (write '\\[' to match the character itself)",
+      "line 9: glob 'a)' in 'files' is not valid: ')' has no opening '(' (write '\\)' to match the character itself)",
+    ]);
+  });
+});
+
+describe('policy file: what YAML does to a pattern, and YAML errors', () => {
+  it('refuses a double-quoted pattern whose \\b became a backspace, and says to use single quotes', () => {
+    const found = problems('rules:\n  - id: a\n    message: m\n    pattern: "\\bapi_key\\b"\n');
+    assert.equal(found.length, 1);
+    assert.match(found[0]!, /^line 4: pattern "\\bapi_key\\b" holds a control character \(U\+0008\)/);
+    assert.match(found[0]!, /write the pattern in single quotes \('\\bapi_key\\b'\)/);
+  });
+
+  it('accepts the same pattern in single quotes, and it matches', async () => {
+    const rules = parsePolicyFile(
+      "rules:\n  - id: a\n    message: m\n    pattern: '\\bapi_key\\b'\n",
+      'p.yaml',
+    );
+    const report = await scanFiles([{ path: 'a.py', content: 'api_key = 1\n' }], { rules });
+    assert.equal(report.findings.length, 1);
+  });
+
+  it('reports every YAML error, each with its line and in words', () => {
+    const found = problems(
+      ['rules:', '  - id: [', '  - id: x', '   bad: 1', '  - id: y', '    id: z'].join('\n') + '\n',
+    );
+    assert.ok(found.length >= 2, found.join('\n'));
+    for (const p of found) assert.match(p, /^line \d+: not valid YAML: [A-Z][a-z]+ [a-z]+.*[^:]$/);
+    assert.ok(
+      found.some((p) => /^line 3: /.test(p)),
+      found.join('\n'),
+    );
+    assert.ok(found.some((p) => /^line 6: .*unique/i.test(p)) || found.length >= 3, found.join('\n'));
+    for (const p of found) assert.doesNotMatch(p, /\^|\n|at line \d+, column/);
+  });
+});

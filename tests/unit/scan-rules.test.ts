@@ -145,13 +145,7 @@ const SECRETS: [string, string, string, string, string][] = [
     'secretlint/database-connection-string',
     S.dbPassword,
   ],
-  [
-    'a private key (secretlint)',
-    'certs/key.pem',
-    S.privateKey.trim(),
-    'secretlint/privatekey',
-    S.privateKey.split('\n')[1]!,
-  ],
+  ['a private key', 'certs/key.pem', S.privateKey.trim(), 'secret/private-key', S.privateKey.split('\n')[1]!],
 ];
 
 describe('scan: secrets, each at its line, never printed', () => {

@@ -250,6 +250,30 @@ describe('provenance', () => {
     );
   });
 
+  it("masks the service's strings (reply id, model, fingerprint) before they name a file or reach the manifest, log or summary", async () => {
+    const key = 'sk-live-0123456789abcdef';
+    const host = new FakeHost({ ...INPUTS });
+    host.setSecret(key);
+    const tree = new MemoryTree();
+    const model = new FakeModel({
+      ...filesReply({ 'weather/app.py': 'print(1)\n' }),
+      id: key,
+      model: key,
+      systemFingerprint: `fp-${key}`,
+    });
+    await run(host, async (_s, h) => ports(model, tree, h as FakeHost));
+    assert.equal(host.result?.outcome, 'Succeeded', host.result?.message);
+    const manifest = JSON.parse(tree.files.get(MANIFEST_PATH)!);
+    assert.equal(manifest.model.replyId, '***');
+    assert.equal(manifest.model.model, '***');
+    assert.equal(manifest.calls[0].replyId, '***');
+    assert.equal(manifest.calls[0].model, '***');
+    assert.equal(manifest.calls[0].systemFingerprint, 'fp-***');
+    assert.match(manifest.calls[0].promptFile, /^\.synthesis\/prompts\/reply-[0-9a-f]{12}\.json$/);
+    const everything = [...tree.files.keys(), ...tree.files.values(), host.allText()].join('\n');
+    assert.ok(!everything.includes(key), everything);
+  });
+
   it('records the request core built when the client reports none (offline)', async () => {
     const tree = new MemoryTree();
     await synthesize(
@@ -296,5 +320,59 @@ describe('provenance', () => {
     assert.match(host.summary ?? '', /\*\*Estimated cost:\*\* 0\.000225 /);
     assert.equal(JSON.parse(tree.files.get(MANIFEST_PATH)!).usage.estimatedCost, 0.000225);
     assert.match(host.summary ?? '', /\*\*Scan:\*\* no findings\./);
+  });
+});
+
+describe("scan stage: the model's summary", () => {
+  const S = fakeSecrets(13);
+  const reply = (summary: string) => new FakeModel(filesReply({ 'svc/app.py': 'print(1)\n' }, summary));
+
+  it('with failOnFindings false: reports a secret in it as a finding and publishes it cut out', async () => {
+    const host = new FakeHost({ ...INPUTS, failOnFindings: 'false' });
+    const tree = new MemoryTree();
+    const summary = `Created the service.\nUse the client secret ${S.entraSecret} to sign in.`;
+    const result = await run(host, async (_s, h) => ports(reply(summary), tree, h as FakeHost));
+    assert.equal(host.result?.outcome, 'SucceededWithIssues', host.result?.message);
+    assert.deepEqual(
+      result?.findings.map((f) => [f.path, f.line, f.ruleId]),
+      [['<model summary>', 2, 'azure/entra-client-secret']],
+    );
+    assert.equal(
+      result?.modelSummary,
+      'Created the service.\nUse the client secret [redacted: azure/entra-client-secret] to sign in.',
+    );
+    assert.deepEqual(
+      host.issues.map((i) => [i.level, i.at]),
+      [['warning', undefined]],
+    );
+    assert.match(host.issues[0]!.message, /^In the model's summary, line 2: azure\/entra-client-secret: /);
+    assert.match(host.summary ?? '', /\[redacted: azure\/entra-client-secret\] to sign in/);
+    assert.match(host.summary ?? '', /\| \\<model summary\\> \| 2 \| azure\/entra-client-secret \|/);
+    const sarif = JSON.parse(host.sarif[0]!);
+    assert.equal(sarifErrors(sarif), '');
+    assert.deepEqual(sarif.runs[0].results[0].locations, [
+      { logicalLocations: [{ name: 'model summary', kind: 'resource' }] },
+    ]);
+    const published = [host.allText(), ...host.sarif, ...tree.files.values()].join('\n');
+    assert.ok(!published.includes(S.entraSecret.slice(3)), 'the secret was published');
+  });
+
+  it('with failOnFindings true: a secret in it stops the write like one in a file', async () => {
+    const tree = new MemoryTree();
+    const err = await synthesize(parseSettings(INPUTS), ports(reply(`key ${S.githubToken}`), tree)).then(
+      () => assert.fail('no error'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof FindingsError, String(err));
+    assert.match(err.message, /- "<model summary>":1 secretlint\/github\.$/);
+    assert.equal(tree.commits, 0);
+  });
+
+  it('only the secret rules read it: placeholders and TLS advice in prose are no findings', async () => {
+    const tree = new MemoryTree();
+    const summary = 'Set API_KEY=your-api-key-here in .env; never use verify=False.';
+    const result = await synthesize(parseSettings(INPUTS), ports(reply(summary), tree));
+    assert.deepEqual(result.findings, []);
+    assert.equal(result.modelSummary, summary);
   });
 });

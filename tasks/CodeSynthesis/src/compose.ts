@@ -38,6 +38,10 @@ export async function compose(settings: Settings, host: AgentHost): Promise<Synt
     },
     ...(settings.validation ? { commandRunner: () => commandRunner(outputDirectory, host) } : {}),
     ...(settings.review.mode === 'pullRequest' ? { review: reviewPorts(host) } : {}),
+    patternRunner: async () => {
+      const { WorkerPatternRunner } = await import('./adapters/scan/worker-pattern-runner');
+      return new WorkerPatternRunner();
+    },
     report: host,
     build: buildInfo(host),
   };

@@ -148,11 +148,12 @@ export class PolicyFileError extends SynthesisError {
   constructor(
     file: string,
     readonly problems: readonly string[],
+    hint = 'See "Organisation rules" in the README for the format.',
   ) {
     super(
       `Policy file '${file}' has ${problems.length} problem(s):${bulletList(problems)}`,
       'policyFile',
-      'See "Organisation rules" in the README for the format.',
+      hint,
     );
   }
 }

@@ -6,8 +6,8 @@
 import type { Generated, ModelCall, Prepared } from './draft';
 import { CancelledError } from './errors';
 import type { Intent } from './intent';
-import type { Clock, Logger, ModelClient, ModelRequest } from './ports';
-import { promptFilePath } from './provenance';
+import type { Clock, Logger, ModelClient, ModelRequest, PipelineHost } from './ports';
+import { maskReplyFields, promptFilePath } from './provenance';
 import { parseReply, type ParsedReply } from './reply';
 
 export interface GeneratePorts {
@@ -19,6 +19,8 @@ export interface GeneratePorts {
    */
   connectModel(intent: Intent, signal: AbortSignal): Promise<ModelClient>;
   signal: AbortSignal;
+  /** Masks registered secrets in what the service sent back (reply id, model, fingerprint). */
+  report: Pick<PipelineHost, 'mask'>;
 }
 
 /**
@@ -49,10 +51,13 @@ export async function callModel(
   request: ModelRequest,
   purpose: ModelCall['purpose'],
   earlier: readonly ModelCall[],
-  ports: Pick<GeneratePorts, 'log' | 'clock' | 'signal'>,
+  ports: Pick<GeneratePorts, 'log' | 'clock' | 'signal' | 'report'>,
 ): Promise<ModelCall> {
   const startedAt = ports.clock.now();
-  const reply = await model.complete(request, ports.signal);
+  // The service's own strings name the prompt file and reach the manifest: masked before any use.
+  const reply = maskReplyFields(await model.complete(request, ports.signal), (text) =>
+    ports.report.mask(text),
+  );
   const finishedAt = ports.clock.now();
   // The id and finish reason are the service's text: printed only through the untrusted channel.
   ports.log.untrusted(

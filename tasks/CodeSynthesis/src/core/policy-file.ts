@@ -7,15 +7,16 @@
  *     message: "API keys are forbidden here: use Entra ID"
  *     pattern: '\bapi[_-]?key\b\s*[:=]'    # a JavaScript regular expression
  *     ignoreCase: true                     # optional, default false
- *     files: ['**\/*.py', '*.ts']           # optional globs; a glob without '/' matches the file name
+ *     files: ['src/**\/*.py', '*.ts']       # optional globs, see compileGlob
  *     severity: error                      # error (default) or warning
  * ```
  */
 import picomatch from 'picomatch/posix';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { PolicyFileError } from './errors';
-import type { ScanRule, Severity } from './scan';
-import { patternRule } from './scan-rules/pattern';
+import type { OrganisationRule } from './pattern-runner';
+import type { Severity } from './scan';
+import { findSpans, withIndices } from './scan-rules/pattern';
 
 const RULE_FIELDS = ['id', 'message', 'pattern', 'ignoreCase', 'files', 'severity'];
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -24,22 +25,21 @@ const SEVERITIES: readonly Severity[] = ['error', 'warning'];
 /**
  * Parse and validate a policy file.
  * @param file the file as the user named it, for messages.
- * @returns one ScanRule per rule, kind 'organisation', with the rule's own id.
+ * @returns one rule per rule of the file, kind 'organisation', with its own id and its line.
  * @throws PolicyFileError listing every problem, each with its line.
  */
-export function parsePolicyFile(text: string, file: string): ScanRule[] {
+export function parsePolicyFile(text: string, file: string): OrganisationRule[] {
   const lines = new LineCounter();
   const doc = parseDocument(text.replace(/^\uFEFF/, ''), { lineCounter: lines, uniqueKeys: true });
   const lineOf = (node: unknown): number => {
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
     return range ? lines.linePos(range[0]).line : 1;
   };
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    throw new PolicyFileError(file, [
-      `line ${first.linePos?.[0]?.line ?? 1}: not valid YAML (${first.code})`,
-    ]);
-  }
+  if (doc.errors.length > 0)
+    throw new PolicyFileError(
+      file,
+      doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? 1}: not valid YAML: ${yamlProblem(e.message)}`),
+    );
   const problems: string[] = [];
   const fail = (node: unknown, message: string) => problems.push(`line ${lineOf(node)}: ${message}`);
 
@@ -56,7 +56,7 @@ export function parsePolicyFile(text: string, file: string): ScanRule[] {
     throw new PolicyFileError(file, problems);
   }
 
-  const rules: ScanRule[] = [];
+  const rules: OrganisationRule[] = [];
   const ids = new Map<string, number>();
   for (const item of list.items) {
     if (!isMap(item)) {
@@ -114,7 +114,10 @@ export function parsePolicyFile(text: string, file: string): ScanRule[] {
 
     const source = text('pattern');
     let pattern: RegExp | undefined;
-    if (source !== undefined) {
+    const control = source === undefined ? undefined : /[\x00-\x1F\x7F]/.exec(source)?.[0];
+    if (source !== undefined && control !== undefined) {
+      fail(node('pattern'), controlCharacterProblem(source, control));
+    } else if (source !== undefined) {
       try {
         pattern = new RegExp(source, ignoreCase ? 'i' : '');
         if (pattern.test('')) {
@@ -129,42 +132,101 @@ export function parsePolicyFile(text: string, file: string): ScanRule[] {
       }
     }
 
-    const globs: string[] = [];
+    const matchers: ((path: string) => boolean)[] = [];
     const filesNode = node('files');
     if (filesNode !== undefined) {
       const entries = isSeq(filesNode) ? filesNode.items : [filesNode];
       for (const entry of entries) {
-        if (isScalar(entry) && typeof entry.value === 'string' && entry.value.trim())
-          globs.push(entry.value.trim());
-        else fail(entry, "'files' must be a glob or a list of globs");
+        if (!isScalar(entry) || typeof entry.value !== 'string' || !entry.value.trim()) {
+          fail(entry, "'files' must be a glob or a list of globs");
+          continue;
+        }
+        const glob = entry.value.trim();
+        try {
+          matchers.push(compileGlob(glob));
+        } catch (error) {
+          fail(entry, `glob '${glob}' in 'files' is not valid: ${globProblem((error as Error).message)}`);
+        }
       }
-    }
-    let matchers: ((path: string) => boolean)[] = [];
-    try {
-      matchers = globs.map((g) =>
-        picomatch(g.replace(/^\.\//, ''), { dot: true, nocase: true, basename: true }),
-      );
-    } catch (error) {
-      fail(filesNode, `a glob in 'files' is not valid (${(error as Error).message})`);
     }
 
     if (id && ID.test(id) && message && pattern) {
-      rules.push(
-        patternRule({
-          id,
-          name: pascalCase(id),
-          kind: 'organisation',
-          severity,
-          description: message,
-          fix: '',
-          pattern,
-          ...(matchers.length ? { appliesTo: (path: string) => matchers.some((m) => m(path)) } : {}),
-        }),
-      );
+      const regex = withIndices(pattern);
+      rules.push({
+        id,
+        name: pascalCase(id),
+        kind: 'organisation',
+        severity,
+        description: message,
+        fix: '',
+        pattern: regex,
+        source: { file, line: lineOf(node('id')) },
+        find: (content) => findSpans(regex, content).map(([start, end]) => ({ start, end })),
+        ...(matchers.length ? { appliesTo: (path: string) => matchers.some((m) => m(path)) } : {}),
+      });
     }
   }
   if (problems.length) throw new PolicyFileError(file, byLine(problems));
   return rules;
+}
+
+/**
+ * A `files` glob as the README promises it, letter case ignored, dot files included:
+ * - without '/', it matches the file name at any depth (`*.py`, `Dockerfile`);
+ * - with '/', it matches the path from the output directory (`src/*.py`, `svc/**\/*.py`); a leading
+ *   '/' or './' anchors it there too, and one ending in '/' matches everything below that folder.
+ * @throws Error (picomatch's, naming the bracket) when a bracket, brace or parenthesis is not closed.
+ */
+export function compileGlob(glob: string): (path: string) => boolean {
+  const anchored = glob.replace(/^(?:\.?\/)+/, '');
+  const options = { dot: true, nocase: true, strictBrackets: true };
+  if (!glob.includes('/')) {
+    const matches = picomatch(glob, options);
+    return (path) => matches(path.slice(path.lastIndexOf('/') + 1));
+  }
+  return picomatch(anchored.endsWith('/') ? anchored + '**' : anchored, options);
+}
+
+/** picomatch's `Missing closing: "}" - use "\\}" ...` (or `Missing opening: "("`) in words. */
+function globProblem(message: string): string {
+  const m = /^Missing (opening|closing): "(.)"/.exec(message);
+  if (!m) return message;
+  const pairs: Record<string, string> = { '{': '}', '[': ']', '(': ')' };
+  if (m[1] === 'closing') {
+    const opener = Object.keys(pairs).find((k) => pairs[k] === m[2]) ?? m[2]!;
+    return `'${opener}' is not closed (write '\\${opener}' to match the character itself)`;
+  }
+  const closer = pairs[m[2]!] ?? m[2]!;
+  return `'${closer}' has no opening '${m[2]}' (write '\\${closer}' to match the character itself)`;
+}
+
+/** The YAML library's message in words: its first line, without the position it repeats (the line is given apart). */
+function yamlProblem(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+}
+
+/** YAML's double-quoted escapes that make a control character of a regex escape. */
+const DOUBLE_QUOTED_ESCAPES: Record<string, string> = {
+  '\x00': '\\0',
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\v': '\\v',
+  '\f': '\\f',
+  '\r': '\\r',
+  '\x1B': '\\e',
+};
+
+function controlCharacterProblem(source: string, control: string): string {
+  const code = `U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const escape = DOUBLE_QUOTED_ESCAPES[control];
+  const meant = [...source].map((c) => DOUBLE_QUOTED_ESCAPES[c] ?? c).join('');
+  return (
+    `pattern ${JSON.stringify(source)} holds a control character (${code})` +
+    (escape ? `, which a double-quoted YAML string makes of '${escape}'` : '') +
+    `: write the pattern in single quotes ('${meant}'), where a backslash stays a backslash`
+  );
 }
 
 /** Problems in line order (stable for one line). */

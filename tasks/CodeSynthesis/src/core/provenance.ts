@@ -35,6 +35,21 @@ export function promptFilePath(
   return file;
 }
 
+/**
+ * The reply with every string the service chose (id, model, system fingerprint, finish reason) passed
+ * through the host's masker of registered secrets: a service that echoes the API key in them must not
+ * put it in a file name, the manifest, the log or the summary.
+ */
+export function maskReplyFields(reply: ModelReply, mask: (text: string) => string): ModelReply {
+  return {
+    ...reply,
+    id: mask(reply.id),
+    model: mask(reply.model),
+    finishReason: mask(reply.finishReason),
+    ...(reply.systemFingerprint !== undefined ? { systemFingerprint: mask(reply.systemFingerprint) } : {}),
+  };
+}
+
 export interface PromptRecordInput {
   request: ModelRequest;
   reply: ModelReply;

@@ -3,7 +3,7 @@
  * finding. Azure DevOps' SARIF SAST Scans Tab and Microsoft Security DevOps read it from the build
  * artifact CodeAnalysisLogs.
  */
-import type { Finding, RuleInfo, ScanReport } from './scan';
+import { MODEL_SUMMARY, type Finding, type RuleInfo, type ScanReport } from './scan';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -19,7 +19,8 @@ export interface SarifInput {
 
 /**
  * Build the log. Results carry ruleId, ruleIndex, level, the finding's message (which holds only a
- * redacted excerpt), and the file (a relative URI against OUTPUTROOT) with startLine and startColumn.
+ * redacted excerpt), and the file (a relative URI against OUTPUTROOT) with startLine and startColumn;
+ * a finding in the model's summary, which is no file, has a logical location instead.
  */
 export function buildSarif(input: SarifInput): Record<string, unknown> {
   const { report, tool } = input;
@@ -72,14 +73,18 @@ function result(f: Finding, ruleIndex: number | undefined): Record<string, unkno
     ruleId: f.ruleId,
     ...(ruleIndex !== undefined ? { ruleIndex } : {}),
     level: f.severity,
-    message: { text: f.message },
+    message: {
+      text: f.path === MODEL_SUMMARY ? `In the model's summary, line ${f.line}: ${f.message}` : f.message,
+    },
     locations: [
-      {
-        physicalLocation: {
-          artifactLocation: { uri: relativeUri(f.path), uriBaseId: OUTPUT_ROOT },
-          region: { startLine: f.line, startColumn: f.column },
-        },
-      },
+      f.path === MODEL_SUMMARY
+        ? { logicalLocations: [{ name: 'model summary', kind: 'resource' }] }
+        : {
+            physicalLocation: {
+              artifactLocation: { uri: relativeUri(f.path), uriBaseId: OUTPUT_ROOT },
+              region: { startLine: f.line, startColumn: f.column },
+            },
+          },
     ],
   };
 }

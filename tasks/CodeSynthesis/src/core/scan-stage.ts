@@ -1,33 +1,56 @@
 /**
- * The scan stage of the use case: every file the run would write, scanned with every rule set. A
- * finding of severity error stops the run when failOnFindings is true. Each finding becomes a task
- * issue and the SARIF log is published once, for the files the run ends with (reportFindings), or at
- * once when the findings stop the run. After a repair the repaired files are scanned again.
+ * The scan stage of the use case: every file the run would write, scanned with every rule set, and the
+ * model's summary with the secret rules. A finding of severity error stops the run when failOnFindings
+ * is true. Each finding becomes a task issue and the SARIF log is published once, for the files the run
+ * ends with (reportFindings), or at once when the findings stop the run. After a repair the repaired
+ * files are scanned again.
  */
 import { TOOL } from './contract';
 import type { Checked, Scanned } from './draft';
 import { FindingsError } from './errors';
+import type { PatternRunner } from './pattern-runner';
 import type { FileToWrite, Logger, PipelineHost } from './ports';
 import { buildSarif, sarifContent } from './sarif';
-import { countFindings, scanFiles, type ScanReport, type SecretScanner } from './scan';
+import {
+  countFindings,
+  MODEL_SUMMARY,
+  redactSpans,
+  scanFiles,
+  type ScanReport,
+  type ScanRule,
+  type SecretScanner,
+} from './scan';
 import { AZURE_RULES } from './scan-rules/azure';
 import { PLACEHOLDER_RULES } from './scan-rules/placeholders';
 import { policyRules } from './scan-rules/policy';
+import { PRIVATE_KEY_RULES } from './scan-rules/private-key';
 import type { Settings } from './settings';
 
 export interface ScanStagePorts {
   log: Logger;
   report: Pick<PipelineHost, 'logIssue' | 'publishCodeAnalysisLog'>;
   secretScanner(): Promise<SecretScanner>;
+  /** Loads the runner of organisation rules (a worker thread with a time budget); without it they run in-process. */
+  patternRunner?(): Promise<PatternRunner>;
+  /** The run's: stops the organisation rules when the run is cancelled. */
+  signal?: AbortSignal;
   version: string;
   /** The output directory, for the SARIF log's base URI. */
   outputDirectory: string;
 }
 
+/** The rules core runs itself, every run: Azure secrets, private keys, placeholders, policy. */
+export function builtInRules(maxFileBytes: number): ScanRule[] {
+  return [...AZURE_RULES, ...PRIVATE_KEY_RULES, ...PLACEHOLDER_RULES, ...policyRules(maxFileBytes)];
+}
+
 /**
- * Scan the generated files with the built-in rules, the secret scanner and the organisation's rules.
+ * Scan the generated files with the built-in rules, the secret scanner and the organisation's rules,
+ * and the model's summary with the secret rules. The draft's `modelSummary` comes back with every
+ * secret found in it cut out (see redactSpans).
  * @throws FindingsError when failOnFindings is true and a finding has severity error; the issues and
  *   the SARIF log are out by then.
+ * @throws PolicyFileError when an organisation rule overran its time budget; CancelledError.
  */
 export async function scan<T extends Checked>(
   draft: T,
@@ -35,14 +58,14 @@ export async function scan<T extends Checked>(
   ports: ScanStagePorts,
 ): Promise<T & Scanned> {
   const files = draft.generated;
+  const organisationRules = draft.policy?.rules ?? [];
+  const runner = organisationRules.length && ports.patternRunner ? await ports.patternRunner() : undefined;
   const report = await scanFiles(files, {
-    rules: [
-      ...AZURE_RULES,
-      ...PLACEHOLDER_RULES,
-      ...policyRules(settings.maxFileBytes),
-      ...(draft.policy?.rules ?? []),
-    ],
+    rules: [...builtInRules(settings.maxFileBytes), ...organisationRules],
     secrets: await ports.secretScanner(),
+    ...(runner ? { runner } : {}),
+    ...(ports.signal ? { signal: ports.signal } : {}),
+    ...(draft.modelSummary ? { summary: draft.modelSummary } : {}),
   });
   const counts = countFindings(report.findings);
   ports.log.info(
@@ -53,7 +76,13 @@ export async function scan<T extends Checked>(
     const sarifPath = publish(report, files, settings, ports);
     throw new FindingsError(report.findings, sarifPath);
   }
-  return { ...draft, findings: report.findings, scanReport: report };
+  const inSummary = report.findings.filter((f) => f.path === MODEL_SUMMARY);
+  return {
+    ...draft,
+    findings: report.findings,
+    scanReport: report,
+    ...(draft.modelSummary ? { modelSummary: redactSpans(draft.modelSummary, inSummary) } : {}),
+  };
 }
 
 /**
@@ -75,11 +104,13 @@ function publish(
   settings: Pick<Settings, 'failOnFindings'>,
   ports: ScanStagePorts,
 ): string | undefined {
-  for (const f of report.findings)
-    ports.report.logIssue(settings.failOnFindings ? f.severity : 'warning', f.message, {
-      path: f.path,
-      line: f.line,
-    });
+  for (const f of report.findings) {
+    const level = settings.failOnFindings ? f.severity : 'warning';
+    // The summary is no file: its findings say where they are in the message.
+    if (f.path === MODEL_SUMMARY)
+      ports.report.logIssue(level, `In the model's summary, line ${f.line}: ${f.message}`);
+    else ports.report.logIssue(level, f.message, { path: f.path, line: f.line });
+  }
   const sarifPath = ports.report.publishCodeAnalysisLog(
     sarifContent(
       buildSarif({

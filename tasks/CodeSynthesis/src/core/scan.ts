@@ -6,9 +6,21 @@
  *
  * A finding never carries the text it matched: only its place, its rule and a redacted excerpt (the
  * first characters, JSON-escaped, and the length), so it can be printed, published and stored.
+ *
+ * The model's own summary is scanned too, as the pseudo-file MODEL_SUMMARY, by the secret rules only:
+ * it is published as text (the summary page, the CLI), so a credential in it must be found and cut.
  */
+import { sha256 } from './manifest';
 import { showPath } from './paths';
+import { isOrganisationRule, runOrganisationRules, type PatternRunner } from './pattern-runner';
 import type { FileToWrite } from './ports';
+
+/**
+ * The path under which findings in the model's summary are reported. No generated file can have it:
+ * checkPaths refuses '<' and '>' (Windows does not allow them), so the model cannot name a file so
+ * to have only the secret rules look at it.
+ */
+export const MODEL_SUMMARY = '<model summary>';
 
 export type Severity = 'error' | 'warning';
 
@@ -67,11 +79,14 @@ export interface Finding {
   ruleId: string;
   kind: RuleKind;
   severity: Severity;
-  /** Path relative to the output directory, '/'-separated, as checked by paths.ts. */
+  /** Path relative to the output directory, '/'-separated, as checked by paths.ts; or MODEL_SUMMARY. */
   path: string;
   /** 1-based line and column (UTF-16 code units) of the match's start. */
   line: number;
   column: number;
+  /** The matched span: UTF-16 offsets into the file's content (to cut it out, see redactSpans). */
+  start: number;
+  end: number;
   /** Redacted excerpt: the first characters (at most 4, fewer for short values), JSON-escaped, and the length; or the rule's note. */
   excerpt: string;
   /** Rule id, what was found and what to do: safe to print. */
@@ -85,29 +100,59 @@ export interface ScanReport {
   files: number;
 }
 
+/**
+ * Keys Microsoft publishes for its local emulators, which every developer has and which open nothing
+ * in Azure: the Azurite storage emulator's account key (account `devstoreaccount1`,
+ * https://learn.microsoft.com/azure/storage/common/storage-use-azurite#connection-strings) and the
+ * Cosmos DB emulator's key (https://learn.microsoft.com/azure/cosmos-db/emulator#authentication). A
+ * secret finding whose matched text is exactly one of them is dropped. Kept as SHA-256, so that this
+ * source holds no key.
+ */
+export const PUBLISHED_DEVELOPMENT_KEYS: ReadonlyMap<string, string> = new Map([
+  ['0011cc25eb4320717494d2703e8cba85743e71b500283c21c8b88147992f9059', 'Azurite storage emulator'],
+  ['aa6547439583c3a275d4542a0df6c1ad6a863971be9f2a2220f027cc02aef615', 'Cosmos DB emulator'],
+]);
+
 export interface ScanOptions {
   rules: readonly ScanRule[];
   secrets?: SecretScanner;
+  /**
+   * Runs the organisation rules among `rules` off the main thread, within a time budget (see
+   * pattern-runner.ts). Without one they run in-process, as the other rules do.
+   */
+  runner?: PatternRunner;
+  /** Stops the organisation rules when the run is cancelled. */
+  signal?: AbortSignal;
+  /** The model's summary, scanned as MODEL_SUMMARY by the secret rules only. */
+  summary?: string;
 }
 
 /**
  * Scan the files with the core rules and the secret scanner.
  * @returns the findings sorted by path, line, column and rule id; duplicates (same rule, same place) once.
+ * @throws PolicyFileError when an organisation rule overran its time budget (with a runner).
+ * @throws CancelledError when `signal` aborts while the organisation rules run.
  * @throws Error when a secret scanner reports a rule id it did not list (a bug, not a finding).
  */
 export async function scanFiles(files: readonly FileToWrite[], options: ScanOptions): Promise<ScanReport> {
   const byId = new Map<string, RuleInfo>();
   for (const rule of [...options.rules, ...(options.secrets?.rules ?? [])]) byId.set(rule.id, rule);
-  const contents = new Map(files.map((f) => [f.path, f.content]));
+  const summary = options.summary ? [{ path: MODEL_SUMMARY, content: options.summary }] : [];
+  const contents = new Map([...files, ...summary].map((f) => [f.path, f.content]));
   const raw: { rule: RuleInfo; path: string; match: RuleMatch }[] = [];
 
-  for (const file of files) {
-    for (const rule of options.rules) {
+  const guarded = options.runner ? options.rules.filter(isOrganisationRule) : [];
+  const inline = options.rules.filter((rule) => !(options.runner && isOrganisationRule(rule)));
+  for (const file of [...files, ...summary]) {
+    for (const rule of inline) {
+      if (file.path === MODEL_SUMMARY && rule.kind !== 'secret') continue;
       if (rule.appliesTo && !rule.appliesTo(file.path)) continue;
       for (const match of rule.find(file.content, file.path)) raw.push({ rule, path: file.path, match });
     }
   }
-  for (const match of (await options.secrets?.scan(files)) ?? []) {
+  if (guarded.length && options.runner)
+    raw.push(...(await runOrganisationRules(guarded, files, options.runner, options.signal)));
+  for (const match of (await options.secrets?.scan([...files, ...summary])) ?? []) {
     const rule = byId.get(match.ruleId);
     if (!rule) throw new Error(`The secret scanner reported rule '${match.ruleId}', which it does not list.`);
     if (contents.has(match.path)) raw.push({ rule, path: match.path, match });
@@ -124,7 +169,9 @@ export async function scanFiles(files: readonly FileToWrite[], options: ScanOpti
     const key = `${rule.id}\u0000${path}\u0000${match.start}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const excerpt = match.note ?? redact(content.slice(match.start, Math.max(match.start, match.end)));
+    const text = content.slice(match.start, Math.max(match.start, match.end));
+    if (rule.kind === 'secret' && PUBLISHED_DEVELOPMENT_KEYS.has(sha256(text))) continue;
+    const excerpt = match.note ?? redact(text);
     findings.push({
       ruleId: rule.id,
       kind: rule.kind,
@@ -132,6 +179,8 @@ export async function scanFiles(files: readonly FileToWrite[], options: ScanOpti
       path,
       line,
       column,
+      start: match.start,
+      end: Math.max(match.start, match.end),
       excerpt,
       message: [`${rule.id}: ${rule.description}: ${excerpt}.`, rule.fix].filter(Boolean).join(' '),
     });
@@ -152,6 +201,25 @@ export function redact(text: string): string {
   const shown = length >= 16 ? 4 : length >= 8 ? 2 : 0;
   const prefix = [...text].slice(0, shown).join('');
   return `${shown ? showPath(prefix) + '…' : '…'} (${length} character${length === 1 ? '' : 's'})`;
+}
+
+/**
+ * `text` with the spans of these findings cut out, each replaced by `[redacted: <rule id>]`; spans
+ * that overlap are cut as one.
+ */
+export function redactSpans(
+  text: string,
+  findings: readonly Pick<Finding, 'start' | 'end' | 'ruleId'>[],
+): string {
+  const spans = [...findings].filter((f) => f.end > f.start).sort((a, b) => a.start - b.start);
+  let out = '';
+  let at = 0;
+  for (const f of spans) {
+    if (f.end <= at) continue;
+    out += text.slice(at, Math.max(at, f.start)) + (f.start >= at ? `[redacted: ${f.ruleId}]` : '');
+    at = f.end;
+  }
+  return out + text.slice(at);
 }
 
 /** Findings by severity. */

@@ -14,6 +14,7 @@ import { commit } from './commit';
 import type { Generated } from './draft';
 import { generate } from './generate';
 import type { Intent } from './intent';
+import type { PatternRunner } from './pattern-runner';
 import type { BuildInfo, Clock, FileReader, Logger, ModelClient, PipelineHost, TreeStore } from './ports';
 import { publish, type SynthesisResult } from './publish';
 import { readIntent } from './read-intent';
@@ -43,6 +44,8 @@ export interface SynthesisPorts {
   version: string;
   /** Loads the secret scanner (secretlint) when the scan runs. */
   secretScanner(): Promise<SecretScanner>;
+  /** Loads the runner of organisation rules (a time budget, off the main thread); without it they run in-process. */
+  patternRunner?(): Promise<PatternRunner>;
   /** Makes the runner of validateCommand (a sandbox over a scratch copy); set when validation is. */
   commandRunner?(): Promise<CommandRunner>;
   /** The pull-request gate; set in reviewMode 'pullRequest' only. */

@@ -9,7 +9,7 @@ import type { Generated, Scanned, SourcedFile, Validated } from './draft';
 import { CancelledError } from './errors';
 import { callModel, readReply, throwIfAborted } from './generate';
 import { checkPaths } from './paths';
-import type { Clock, FileToWrite, Logger } from './ports';
+import type { Clock, FileToWrite, Logger, PipelineHost } from './ports';
 import { buildRepairMessage } from './repair';
 import type { Settings } from './settings';
 import {
@@ -27,6 +27,8 @@ export interface ValidatePorts {
   log: Logger;
   clock: Clock;
   signal: AbortSignal;
+  /** Masks registered secrets in what the service sent back. */
+  report: Pick<PipelineHost, 'mask'>;
   /** The runner of validateCommand, made when validation is set. */
   commandRunner?(): Promise<CommandRunner>;
   /** The check and scan stages, run again over repaired files. */

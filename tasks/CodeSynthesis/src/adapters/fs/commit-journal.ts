@@ -133,6 +133,7 @@ export async function recoverLeftovers(options: RecoveryOptions): Promise<void> 
 }
 
 async function recoverOne(o: RecoveryOptions, name: string, dir: string): Promise<void> {
+  await checkShape(o.fs, name, dir);
   const backups = await listOrEmpty(o.fs, path.join(dir, 'old'));
   const text = await o.fs.readFile(path.join(dir, JOURNAL), 'utf8').catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -276,6 +277,38 @@ async function rollBack(o: RecoveryOptions, name: string, dir: string, journal: 
   await removeStaging(o.fs, dir);
   o.log?.warn(
     `Found ${name}, ${how}; restored the output directory as it was before that run: put back ${restored} replaced file(s) and removed ${removed} file(s) and ${removedDirs} folder(s) it had created.`,
+  );
+}
+
+/**
+ * A staging folder is what a commit makes of it: `old/` and `new/` real folders (when present) holding
+ * regular files only, `journal.json` a regular file. Anything else (a symlink above all: `old` linked
+ * to a folder outside would have recovery move files from there into the output directory) was not
+ * made by this task: refuse before reading or moving anything.
+ * @throws WriteError naming the folder and each entry at fault.
+ */
+async function checkShape(fs: FsOps, name: string, dir: string): Promise<void> {
+  const problems: string[] = [];
+  for (const sub of ['old', 'new']) {
+    const stat = await lstatOrUndefined(fs, path.join(dir, sub));
+    if (!stat) continue;
+    if (!stat.isDirectory()) {
+      problems.push(`its ${sub} folder is a symlink or not a folder`);
+      continue;
+    }
+    for (const entry of (await fs.readdir(path.join(dir, sub))).sort()) {
+      const entryStat = await lstatOrUndefined(fs, path.join(dir, sub, entry));
+      if (entryStat && !entryStat.isFile())
+        problems.push(`${showPath(`${sub}/${entry}`)} is a symlink or not a file`);
+    }
+  }
+  const journal = await lstatOrUndefined(fs, path.join(dir, JOURNAL));
+  if (journal && !journal.isFile()) problems.push(`its ${JOURNAL} is a symlink or not a file`);
+  if (problems.length === 0) return;
+  throw new WriteError(
+    `The output directory holds ${name}, named like the task's staging folders but not made by it (symlinks are never followed):${bulletList(problems)}`,
+    'outputDirectory',
+    `Nothing was changed. Check what ${dir} holds, keep what you need, then delete it and run again.`,
   );
 }
 

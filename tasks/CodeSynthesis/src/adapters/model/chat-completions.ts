@@ -18,6 +18,7 @@ import type {
 import { INPUTS } from '../../core/contract';
 import { ModelError, SynthesisError } from '../../core/errors';
 import type { Logger, ModelReply, ModelRequest } from '../../core/ports';
+import { maskText } from '../../core/secret-forms';
 import {
   contentFilterError,
   describeFailure,
@@ -387,8 +388,9 @@ export function hostOf(endpoint: string): string {
   }
 }
 
+/** The body with the key masked, also where the server echoed it JSON-escaped. */
 function redact(text: string, secret: string | undefined): string {
-  return secret ? text.split(secret).join('***') : text;
+  return secret ? maskText(text, [secret]) : text;
 }
 
 function parseJson(text: string): unknown {

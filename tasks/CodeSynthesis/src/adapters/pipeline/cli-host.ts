@@ -114,9 +114,9 @@ export function createCliHost(options: CliHostOptions): CliHost {
       if (options.verbose) log(`output ${name}=${value}`);
     },
     publishSummary: (markdown) => {
-      host.summary = markdown;
+      host.summary = mask(markdown);
       log('');
-      log(neutraliseCommands(markdown));
+      log(neutraliseCommands(host.summary));
     },
     logIssue: (level, message, at) =>
       err(`${level}: ${at ? `${at.path}:${at.line}: ` : ''}${neutraliseCommands(message)}`),

@@ -3,10 +3,5 @@ export function neutraliseCommands(text: string): string {
   return text.replace(/##(vso)?\[/gi, (m) => m.slice(0, 1) + '\u200b' + m.slice(1));
 }
 
-/** `text` with each secret replaced by '***', longest first (so a secret containing another is masked whole). */
-export function maskText(text: string, secrets: Iterable<string>): string {
-  return [...secrets]
-    .filter(Boolean)
-    .sort((a, b) => b.length - a.length)
-    .reduce((t, s) => t.split(s).join('***'), text);
-}
+/** `text` with each secret, and its JSON-escaped forms, replaced by '***' (core/secret-forms.ts). */
+export { maskText } from '../../core/secret-forms';

@@ -12,6 +12,7 @@ import { CredentialError } from '../../core/errors';
 import { cancelOnSignals } from './cancellation';
 import { maskText, neutraliseCommands } from './commands';
 import type { TaskOutcome } from '../../core/ports';
+import { secretForms } from '../../core/secret-forms';
 import type { AgentHost, CertSettings, ProxySettings, ServiceConnection } from './agent-host';
 
 /** Endpoint data keys an AzureRM connection may carry (task-lib reads data one key at a time). */
@@ -85,20 +86,23 @@ const PEM_ARMOR = /^-----(BEGIN|END) [A-Z0-9 ]+-----$/;
  * Register a value with the agent as a secret. task-lib's setSecret throws on a value with line breaks
  * ("Secrets cannot contain multiple lines", unless SYSTEM_UNSAFEALLOWMULTILINESECRET is set), and a
  * certificate connection's PEM has many: register each line instead, as the agent does for multi-line
- * secret variables. PEM armor and very short lines (a base64 tail such as "==") are left out.
+ * secret variables. PEM armor and very short lines (a base64 tail such as "==") are left out. The
+ * JSON-escaped forms are registered too (core/secret-forms.ts): the agent masks only the exact text,
+ * and a server echoing a key in a JSON body escapes its quotes and backslashes.
  */
 function maskSecret(value: string): void {
-  if (!/[\r\n]/.test(value)) {
-    tl.setSecret(value);
-    masked.add(value);
-    return;
-  }
+  const register = (text: string) => {
+    for (const form of secretForms(text)) {
+      if (masked.has(form)) continue;
+      tl.setSecret(form);
+      masked.add(form);
+    }
+  };
+  if (!/[\r\n]/.test(value)) return register(value);
+  // Each line masks itself in a JSON echo of the whole value too, where the line breaks become \n.
   for (const line of value.split(/\r\n|\r|\n/)) {
     const text = line.trim();
-    if (text.length >= 8 && !PEM_ARMOR.test(text)) {
-      tl.setSecret(text);
-      masked.add(text);
-    }
+    if (text.length >= 8 && !PEM_ARMOR.test(text)) register(text);
   }
 }
 
@@ -191,7 +195,8 @@ export function createTaskLibHost(): AgentHost {
     setOutput: (name: OutputName, value: string) => tl.setVariable(name, value, false, true),
     publishSummary(markdown: string) {
       const file = path.join(tempDirectory(), `code-synthesis-summary-${process.pid}.md`);
-      fs.writeFileSync(file, markdown, 'utf8');
+      // The agent masks log lines, not attachments.
+      fs.writeFileSync(file, maskText(markdown, masked), 'utf8');
       // uploadSummary would title the tab with the file name; an attachment of the summary type names it.
       tl.addAttachment('Distributedtask.Core.Summary', 'Code synthesis', file);
     },

@@ -5,7 +5,7 @@
  * `8Q~`), older keys are recognisable only next to their connection-string keyword or variable name.
  */
 import type { ScanRule } from '../scan';
-import { patternRule } from './pattern';
+import { envListEntry, NAME_TOKEN, patternRule, type MatchContext } from './pattern';
 
 const HELP = 'https://github.com/microsoft/security-utilities';
 const ROTATE =
@@ -42,8 +42,41 @@ function looksRandom(value: string): boolean {
   return new Set(value.replace(/=+$/, '')).size >= 12;
 }
 
+/** Names an Azure OpenAI / AI services key is given: api-key, subscription-key, AZURE_OPENAI_API_KEY, ... */
+const AI_KEY_NAMES =
+  'api[_-]?key|subscription[_-]?key|openai[_-]?(?:api[_-]?)?key|cognitive[_-]?services[_-]?key|ocp-apim-subscription-key';
+const HEX_KEY = '[0-9a-fA-F]{32}';
+
 const LEGACY_ACCOUNT_KEY = '[A-Za-z0-9+/]{86}==';
 const IS_COSMOS_LINE = /AccountEndpoint|\.documents\.azure\./i;
+const COSMOS_NAME = /cosmos|documentdb/i;
+const STORAGE_NAME = /storage|blob|azurite/i;
+/** Text before a key that places it: the Cosmos DB section or endpoint, or a storage account. */
+const COSMOS_CONTEXT = /cosmos|AccountEndpoint|\.documents\.azure\./i;
+const STORAGE_CONTEXT = /storage|blob|AccountName|\.core\.windows\.net|devstoreaccount/i;
+
+/**
+ * A legacy key assigned to a name: `COSMOS_KEY = "..."`, `"Key": "..."` in appsettings.json,
+ * `storage_account_key: ...`. Which service it belongs to is told by keyService.
+ */
+const KEY_ASSIGNED = new RegExp(
+  String.raw`${NAME_TOKEN}["'\]]?\s*(?::=|=>|=|:)\s*["'\x60]?(?<secret>${LEGACY_ACCOUNT_KEY})(?![A-Za-z0-9+/=])`,
+);
+
+/**
+ * The service of a legacy key assigned to a name holding 'key': the name says it (COSMOS_KEY,
+ * storageKey), else the text before it does (the "CosmosDb" section, an AccountName=); a bare
+ * AccountKey is storage's. Undefined when nothing tells: such a key is not reported.
+ */
+function keyService({ groups, before }: MatchContext): 'cosmos' | 'storage' | undefined {
+  const name = groups['name'] ?? '';
+  if (!/key/i.test(name)) return undefined;
+  if (COSMOS_NAME.test(name)) return 'cosmos';
+  if (STORAGE_NAME.test(name)) return 'storage';
+  if (COSMOS_CONTEXT.test(before)) return 'cosmos';
+  if (STORAGE_CONTEXT.test(before) || /account/i.test(name)) return 'storage';
+  return undefined;
+}
 
 export const AZURE_RULES: readonly ScanRule[] = [
   patternRule({
@@ -60,9 +93,15 @@ export const AZURE_RULES: readonly ScanRule[] = [
         `${B64_EDGE_BEFORE}(?<secret>[A-Za-z0-9+/]{76}\\+ASt[A-Za-z0-9+/]{5}[AQgw]==)${B64_EDGE_AFTER}`,
       ),
       new RegExp(`(?:Account|Storage)Key\\s*=\\s*(?<secret>${LEGACY_ACCOUNT_KEY})(?!=)`, 'i'),
-      assigned('(?:storage|account)[_-]?(?:account[_-]?)?key', LEGACY_ACCOUNT_KEY),
+      KEY_ASSIGNED,
+      // new StorageSharedKeyCredential("account", "<key>")
+      new RegExp(
+        String.raw`StorageSharedKeyCredential\(\s*["'][^"'\r\n]{1,64}["']\s*,\s*["'](?<secret>${LEGACY_ACCOUNT_KEY})["']`,
+      ),
     ],
-    accept: (value, line) => looksRandom(value) && !IS_COSMOS_LINE.test(line),
+    accept: (value, line, context) =>
+      looksRandom(value) &&
+      (context.groups['name'] === undefined ? !IS_COSMOS_LINE.test(line) : keyService(context) === 'storage'),
   }),
   patternRule({
     id: 'azure/cosmos-db-key',
@@ -77,13 +116,16 @@ export const AZURE_RULES: readonly ScanRule[] = [
         `${B64_EDGE_BEFORE}(?<secret>[A-Za-z0-9+/]{76}ACDb[A-Za-z0-9+/]{5}[AQgw]==)${B64_EDGE_AFTER}`,
       ),
       new RegExp(`AccountKey\\s*=\\s*(?<secret>${LEGACY_ACCOUNT_KEY})(?!=)`, 'i'),
-      new RegExp(
-        `\\.documents\\.azure\\.(?:com|us|cn)\\b.*?(?<![A-Za-z0-9+/])(?<secret>${LEGACY_ACCOUNT_KEY})(?!=)`,
-        'i',
-      ),
+      // Any legacy key on a line naming a Cosmos DB endpoint (the key's place on the line is free).
+      new RegExp(`${B64_EDGE_BEFORE}(?<secret>${LEGACY_ACCOUNT_KEY})(?!=)`),
+      KEY_ASSIGNED,
     ],
-    accept: (value, line) =>
-      looksRandom(value) && (/ACDb[A-Za-z0-9+/]{5}[AQgw]==$/.test(value) || IS_COSMOS_LINE.test(line)),
+    accept: (value, line, context) =>
+      looksRandom(value) &&
+      (/ACDb[A-Za-z0-9+/]{5}[AQgw]==$/.test(value) ||
+        (context.groups['name'] === undefined
+          ? IS_COSMOS_LINE.test(line)
+          : keyService(context) === 'cosmos')),
   }),
   patternRule({
     id: 'azure/storage-sas-token',
@@ -94,7 +136,8 @@ export const AZURE_RULES: readonly ScanRule[] = [
       'an Azure shared access signature (SEC101/060): a sig= parameter in a storage URL or connection string',
     fix: 'Remove the SAS URL from the generated code; create short-lived SAS tokens at run time (user delegation SAS) or read the URL from Key Vault.',
     helpUri: HELP,
-    pattern: /[?&;]sig=(?<secret>(?:[A-Za-z0-9+/]|%2[BbFf]){42,126}(?:=|%3[Dd]))/,
+    // `\u0026` is '&' inside a JSON string.
+    pattern: /(?:[?&;]|\\u0026)sig=(?<secret>(?:[A-Za-z0-9+/]|%2[BbFf]){42,126}(?:=|%3[Dd]))/,
   }),
   patternRule({
     id: 'azure/entra-client-secret',
@@ -105,7 +148,7 @@ export const AZURE_RULES: readonly ScanRule[] = [
     fix: 'Remove it; use a managed identity, workload identity federation or a certificate, or read the secret from Key Vault, and delete the client secret from the app registration.',
     helpUri: HELP,
     pattern:
-      /(?<![A-Za-z0-9_~.+/=-])(?<secret>[A-Za-z0-9_~.-]{3}[78]Q~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.+/=-])/,
+      /(?<![A-Za-z0-9_~.+/-])(?<secret>[A-Za-z0-9_~.-]{3}[78]Q~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~+/=-]|\.[A-Za-z0-9_~.+/=-])/,
   }),
   patternRule({
     id: 'azure/devops-pat',
@@ -132,10 +175,13 @@ export const AZURE_RULES: readonly ScanRule[] = [
     helpUri: HELP,
     pattern: [
       annotatedKey('ACOG'),
-      assigned(
-        'api[_-]?key|subscription[_-]?key|openai[_-]?(?:api[_-]?)?key|cognitive[_-]?services[_-]?key|ocp-apim-subscription-key',
-        '[0-9a-fA-F]{32}',
-      ),
+      assigned(AI_KEY_NAMES, HEX_KEY),
+      // req.Header.Set("api-key", "<hex>"), DefaultRequestHeaders.Add("api-key", ...), headers.set('api-key', ...)
+      new RegExp(String.raw`["'](?:${AI_KEY_NAMES})["']\s*,\s*["'](?<secret>${HEX_KEY})["']`, 'i'),
+      // new AzureKeyCredential("<hex>")
+      new RegExp(String.raw`\b(?:AzureKeyCredential|ApiKeyCredential)\(\s*["'](?<secret>${HEX_KEY})["']`),
+      // Kubernetes: - name: AZURE_OPENAI_API_KEY / value: "<hex>"
+      envListEntry(String.raw`[\w.-]{0,60}?(?:${AI_KEY_NAMES})[\w.-]{0,60}`, `(?<secret>${HEX_KEY})`, 'i'),
     ],
   }),
   patternRule({
