@@ -90,7 +90,7 @@ describe('manifest', () => {
       skipped: ['c.txt'],
     });
     assert.equal(m.intent.sha256, sha256(intent.text));
-    assert.equal(m.prompt.sha256, sha256('P'));
+    assert.equal(m.prompt?.sha256, sha256('P'));
     assert.deepEqual(m.files, [
       { path: 'a.txt', sha256: sha256('x'), bytes: 1, action: 'created' },
       { path: 'b.txt', sha256: sha256('é'), bytes: 2, action: 'overwritten' },
