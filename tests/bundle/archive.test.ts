@@ -57,7 +57,10 @@ describe('bundle: the archive front door as the agent runs it', function () {
 
     assert.equal(result, 'Succeeded', `${message}\n${run.stdout}`);
     assert.equal(fs.readFileSync(path.join(dir.out, 'weather', 'app.py'), 'utf8'), APP);
-    assert.equal(fs.readFileSync(path.join(dir.out, 'weather', 'requirements.txt'), 'utf8'), 'flask==3.0.3\n');
+    assert.equal(
+      fs.readFileSync(path.join(dir.out, 'weather', 'requirements.txt'), 'utf8'),
+      'flask==3.0.3\n',
+    );
     assert.equal(fs.readFileSync(path.join(dir.out, 'README.md'), 'utf8'), 'the repository\n');
     assert.match(visibleOutput(run), /Unpacking the archive ".*generated\.zip": no model is called\./);
 
@@ -172,7 +175,12 @@ describe('bundle: the archive front door as the agent runs it', function () {
       const started = Date.now();
       const { run, result, message } = await unpack(archive);
       assert.equal(result, 'Failed', run.stdout);
-      assert.ok(message?.startsWith(`The archive ${JSON.stringify(archive)} (input 'archiveFile') cannot be unpacked:`), message);
+      assert.ok(
+        message?.startsWith(
+          `The archive ${JSON.stringify(archive)} (input 'archiveFile') cannot be unpacked:`,
+        ),
+        message,
+      );
       assert.match(message ?? '', says);
       assert.match(message ?? '', /Nothing was written/);
       assert.deepEqual(snapshotTree(dir.out), before, 'the output directory is byte-for-byte unchanged');

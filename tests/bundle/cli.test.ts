@@ -222,7 +222,10 @@ describe('CLI', function () {
     const before = snapshotTree(work);
     const refused = cli(['--provider', 'archive', '--archive', hostile, '--out', out]);
     assert.equal(refused.code, 1, refused.out);
-    assert.match(refused.out, /input 'archiveFile'[\s\S]*"\.\.\/escape\.txt": climbs out of the output directory/);
+    assert.match(
+      refused.out,
+      /input 'archiveFile'[\s\S]*"\.\.\/escape\.txt": climbs out of the output directory/,
+    );
     assert.deepEqual(snapshotTree(work), before);
   });
 

@@ -169,6 +169,9 @@ describe('summary', () => {
       md,
     );
     assert.doesNotMatch(md, /\*\*Tokens:\*\*/);
-    assert.match(md, /\*\*What was unpacked:\*\*\n\n```text\nUnpacked 1 file from a zip archive of 321 bytes\.\n```\n$/);
+    assert.match(
+      md,
+      /\*\*What was unpacked:\*\*\n\n```text\nUnpacked 1 file from a zip archive of 321 bytes\.\n```\n$/,
+    );
   });
 });

@@ -294,7 +294,10 @@ describe('settings: the archive provider', () => {
 
   it("lets the archive stand for an intent left empty or the undefined default '$(intent)'", () => {
     for (const intent of [undefined, '', '  ', '$(intent)'])
-      assert.deepEqual(parseSettings({ ...archive, intent }).intent, { kind: 'archive', file: '/a/generated.zip' });
+      assert.deepEqual(parseSettings({ ...archive, intent }).intent, {
+        kind: 'archive',
+        file: '/a/generated.zip',
+      });
   });
 
   it('still takes an intent given with it, and still names another undefined variable', () => {

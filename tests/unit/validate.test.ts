@@ -180,9 +180,12 @@ describe('validationFailed', () => {
     );
   });
 
-  it("with the archive provider, says the archive cannot be repaired and points to the step that made it", () => {
+  it('with the archive provider, says the archive cannot be repaired and points to the step that made it', () => {
     const hint = validationFailed(result(), 'pytest', 1, 'archive').describe();
-    assert.match(hint, /Nothing was written\. The archive provider unpacks the archive as it is and cannot repair it/);
+    assert.match(
+      hint,
+      /Nothing was written\. The archive provider unpacks the archive as it is and cannot repair it/,
+    );
     assert.match(hint, /the step that made the archive \('archiveFile'\)/);
     assert.doesNotMatch(hint, /repairAttempts/);
   });

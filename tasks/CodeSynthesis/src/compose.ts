@@ -115,7 +115,8 @@ async function connectModel(settings: Settings, host: AgentHost, signal: AbortSi
  */
 async function openArchive(settings: Settings, host: AgentHost, signal: AbortSignal): Promise<ModelClient> {
   const file = settings.archiveFile;
-  if (!file) throw new Error("compose: provider 'archive' needs settings.archiveFile; parseSettings sets it.");
+  if (!file)
+    throw new Error("compose: provider 'archive' needs settings.archiveFile; parseSettings sets it.");
   const { ArchiveModelClient, DEFAULT_MAX_RATIO } = await import('./adapters/model/archive-model-client');
   host.info(`Unpacking the archive ${showPath(file)}: no model is called.`);
   return ArchiveModelClient.open(

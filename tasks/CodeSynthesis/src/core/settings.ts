@@ -22,9 +22,7 @@ export interface Settings {
    * `intent` empty or the undefined default `$(intent)`): the archive then stands for it (core/archive.ts).
    */
   intent:
-    | { kind: 'inline'; text: string }
-    | { kind: 'file'; path: string }
-    | { kind: 'archive'; file: string };
+    { kind: 'inline'; text: string } | { kind: 'file'; path: string } | { kind: 'archive'; file: string };
   provider: ProviderName;
   /** Provider 'archive': the zip, tar or tar.gz to unpack (input archiveFile); absent otherwise. */
   archiveFile?: string;
