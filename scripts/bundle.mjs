@@ -20,6 +20,8 @@ const LAZY_ONLY = [
   /(^|\/)node_modules\/openai\//,
   /(^|\/)node_modules\/@azure\//,
   /(^|\/)node_modules\/azure-devops-node-api\//,
+  // The archive provider's readers: in index.js, evaluated only when provider is 'archive'.
+  /(^|\/)node_modules\/(yauzl|tar-stream)\//,
 ];
 const TASK_LIB = /(^|\/)node_modules\/(.*\/node_modules\/)?azure-pipelines-task-lib\/task\.js$/;
 

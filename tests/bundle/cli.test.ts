@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { agent } from '../support/agent-run';
+import { zip } from '../support/archives';
 import { sarifErrors } from '../support/sarif-schema';
 import { snapshotTree } from '../support/tree-snapshot';
 
@@ -197,6 +198,35 @@ describe('CLI', function () {
     const r = cli(['--out', work]);
     assert.equal(r.code, 2);
     assert.match(r.out, /--intent FILE or --intent-text TEXT is required/);
+    const archive = cli(['--provider', 'archive', '--out', work]);
+    assert.equal(archive.code, 2);
+    assert.match(archive.out, /--archive FILE is required with --provider archive/);
+  });
+
+  it('--provider archive --archive FILE: unpacks through the same checks, needing no intent and no key', () => {
+    const out = path.join(work, 'out');
+    const archive = path.join(work, 'generated.zip');
+    fs.writeFileSync(archive, zip([{ name: 'svc/app.py', data: 'print("hi")\n' }]));
+    const r = cli(['--provider', 'archive', '--archive', archive, '--out', out, '--json']);
+    assert.equal(r.code, 0, r.out);
+    const report = JSON.parse(r.stdout) as { result: string; outputs: Record<string, string> };
+    assert.equal(report.result, 'Succeeded');
+    assert.equal(report.outputs.filesWritten, '1');
+    assert.equal(fs.readFileSync(path.join(out, 'svc', 'app.py'), 'utf8'), 'print("hi")\n');
+    const manifest = JSON.parse(fs.readFileSync(report.outputs.manifestPath!, 'utf8'));
+    assert.equal(manifest.model.provider, 'archive');
+    assert.equal(manifest.model.archive.file, archive);
+
+    const hostile = path.join(work, 'hostile.zip');
+    fs.writeFileSync(hostile, zip([{ name: '../escape.txt', data: 'x' }]));
+    const before = snapshotTree(work);
+    const refused = cli(['--provider', 'archive', '--archive', hostile, '--out', out]);
+    assert.equal(refused.code, 1, refused.out);
+    assert.match(
+      refused.out,
+      /input 'archiveFile'[\s\S]*"\.\.\/escape\.txt": climbs out of the output directory/,
+    );
+    assert.deepEqual(snapshotTree(work), before);
   });
 
   it('never prints the API key it reads from CODE_SYNTHESIS_API_KEY', () => {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
 import { completion } from '../fake-servers/azure-openai';
 import { agent, outcome, type TaskRunOptions } from '../support/agent-run';
+import { zip } from '../support/archives';
 import { API_KEY, startAzureWorld, SYSTEM_VSS_CONNECTION, type AzureWorld } from '../support/azure-world';
 import { snapshotTree } from '../support/tree-snapshot';
 import { useWorkDir } from '../support/work-dir';
@@ -151,6 +152,39 @@ describe("bundle: reviewMode 'pullRequest' against Azure Repos Git", function ()
     );
     assert.equal(repos().fileOn('synthesis/weather', '/services/weather/app.py'), 'a = 10\n');
     assert.match(repos().pullRequests[0]!.description, /\| weather\/app\.py \| 7 \| created \|/);
+  });
+
+  it("the archive provider's files go to review like a reply's: synthesis/archive-<file name>, no prompt record, no model call", async () => {
+    const archive = path.join(dir.work, 'generated.zip');
+    fs.writeFileSync(archive, zip([{ name: 'weather/app.py', data: APP_V1 }]));
+    const { o, openai } = await runWith(
+      {},
+      options({
+        provider: 'archive',
+        archiveFile: archive,
+        intent: '',
+        endpoint: '',
+        deployment: '',
+        authMode: '',
+        apiKey: '',
+      }),
+    );
+    assert.equal(o.result, 'Succeeded', o.message);
+    assert.equal(openai.chats.length, 0, 'no model was called');
+    assert.equal(repos().pushes.length, 1);
+    const push = repos().pushes[0]!;
+    assert.deepEqual(push.body.refUpdates, [
+      { name: 'refs/heads/synthesis/archive-generated', oldObjectId: repos().baseCommit },
+    ]);
+    assert.deepEqual(push.body.commits[0]!.changes.map((c) => c.item.path).sort(), [
+      '/services/.synthesis/manifest.json',
+      '/services/weather/app.py',
+    ]);
+    const pr = repos().pullRequests[0]!;
+    assert.equal(pr.sourceRefName, 'refs/heads/synthesis/archive-generated');
+    assert.match(pr.description, /\*\*Model:\*\* archive · generated\.zip/);
+    assert.equal(o.outputs[OUTPUTS.reviewBranch], 'synthesis/archive-generated');
+    assert.equal(fs.readFileSync(path.join(dir.out, 'services', 'weather', 'app.py'), 'utf8'), APP_V1);
   });
 
   it('a missing permission fails naming the permission, the identity and where to grant it; nothing pushed, nothing written', async () => {

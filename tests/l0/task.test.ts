@@ -5,9 +5,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
 import { OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
 import { REPO_ROOT } from '../support/repo';
+import { tar } from '../support/archives';
 import { snapshotTree } from '../support/tree-snapshot';
 import { useWorkDir } from '../support/work-dir';
 import type { L0Spec } from './mock-run';
@@ -50,7 +52,34 @@ describe('L0: CodeSynthesis task entry', function () {
     assert.match(fs.readFileSync(summary[1]!, 'utf8'), /\| weather\/app\.py \| \d+ \| created \|/);
   });
 
+  it('unpacks an archive with provider archive: no intent, no credentials, the manifest names it', async () => {
+    const archive = path.join(dir.work, 'generated.tar.gz');
+    fs.writeFileSync(
+      archive,
+      gzipSync(await tar([{ header: { name: 'svc/main.go' }, data: 'package main\n' }])),
+    );
+    const runner = await runL0({
+      inputs: { provider: 'archive', archiveFile: archive, outputDirectory: dir.out },
+      variables: variables(),
+    });
+    assert.ok(runner.succeeded, runner.stdout + runner.stderr);
+    assert.equal(fs.readFileSync(path.join(dir.out, 'svc', 'main.go'), 'utf8'), 'package main\n');
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir.out, '.synthesis', 'manifest.json'), 'utf8'));
+    assert.equal(manifest.model.provider, 'archive');
+    assert.equal(manifest.model.archive.format, 'tar.gz');
+    assert.equal(manifest.intent.source, 'archive');
+    assert.equal(output(runner, OUTPUTS.filesWritten), '1');
+  });
+
   const failures: Array<[string, () => L0Spec, RegExp]> = [
+    [
+      'the archive provider with an empty archiveFile (the agent passes the sources directory)',
+      () => ({
+        inputs: { provider: 'archive', archiveFile: dir.out, outputDirectory: dir.out },
+        variables: variables(),
+      }),
+      /Input 'archiveFile': a value is required for provider 'archive'/,
+    ],
     [
       'an undefined intent variable',
       () => ({

@@ -239,7 +239,7 @@ steps:
         ok.replace('provider: offline', 'provider: azure').replace('$(failOnFindings)', 'maybe'),
       );
       assert.deepEqual(problems, [
-        `${EXAMPLES}/negative.yml:6 steps[0].inputs.provider: input 'provider' of CodeSynthesis@1: 'azure' is not one of azureOpenAI, openAICompatible, offline (tasks/CodeSynthesis/task.json)`,
+        `${EXAMPLES}/negative.yml:6 steps[0].inputs.provider: input 'provider' of CodeSynthesis@1: 'azure' is not one of azureOpenAI, openAICompatible, offline, archive (tasks/CodeSynthesis/task.json)`,
         `${EXAMPLES}/negative.yml:8 steps[0].inputs.failOnFindings: input 'failOnFindings' of CodeSynthesis@1: 'maybe' is not a boolean (true or false)`,
       ]);
     });

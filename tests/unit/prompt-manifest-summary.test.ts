@@ -90,7 +90,7 @@ describe('manifest', () => {
       skipped: ['c.txt'],
     });
     assert.equal(m.intent.sha256, sha256(intent.text));
-    assert.equal(m.prompt.sha256, sha256('P'));
+    assert.equal(m.prompt?.sha256, sha256('P'));
     assert.deepEqual(m.files, [
       { path: 'a.txt', sha256: sha256('x'), bytes: 1, action: 'created' },
       { path: 'b.txt', sha256: sha256('é'), bytes: 2, action: 'overwritten' },
@@ -132,6 +132,46 @@ describe('summary', () => {
     assert.match(
       md,
       /\n````text\nClick \[here\]\(https:\/\/evil\.example\) or www\.evil\.example\n<img src=x>\n```\nbreakout\n````\n$/,
+    );
+  });
+  it('names the archive, escaped, instead of a model and tokens for the archive provider', () => {
+    const md = renderSummary({
+      manifest: {
+        schemaVersion: 1,
+        tool: { name: 'code-synthesis', version: '1' },
+        generatedAt: '',
+        intent: { sha256: '', kind: 'text', source: 'archive', file: '/a/gen[1].zip' },
+        model: {
+          provider: 'archive',
+          deployment: 'gen[1].zip',
+          archive: { file: '/a/gen[1].zip', format: 'zip', sha256: 'ab'.repeat(32), bytes: 321 },
+          model: 'archive',
+          replyId: 'archive-abababababab',
+          finishReason: 'stop',
+        },
+        usage: { promptTokens: 0, completionTokens: 0 },
+        calls: [],
+        findings: { error: 0, warning: 0, byRule: {} },
+        provenanceHeaders: false,
+        conflictPolicy: 'fail',
+        files: [{ path: 'svc/app.py', sha256: '', bytes: 3, action: 'created' }],
+        skipped: [],
+      },
+      manifestPath: '/o/.synthesis/manifest.json',
+      outputDirectory: '/o',
+      modelSummary: 'Unpacked 1 file from a zip archive of 321 bytes.',
+    });
+    assert.ok(md.includes('**Service:** none given \\(the files come from the archive\\)  \n'), md);
+    assert.ok(
+      md.includes(
+        `**Archive:** /a/gen\\[1\\].zip (zip, 321 bytes, SHA-256 \`${'ab'.repeat(32)}\`); no model was called  \n`,
+      ),
+      md,
+    );
+    assert.doesNotMatch(md, /\*\*Tokens:\*\*/);
+    assert.match(
+      md,
+      /\*\*What was unpacked:\*\*\n\n```text\nUnpacked 1 file from a zip archive of 321 bytes\.\n```\n$/,
     );
   });
 });

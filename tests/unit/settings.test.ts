@@ -267,3 +267,67 @@ describe('settings: scan, provenance and cost inputs', () => {
     });
   });
 });
+
+describe('settings: the archive provider', () => {
+  const archive: RawInputs = { provider: 'archive', archiveFile: '/a/generated.zip', outputDirectory: '/s' };
+
+  it('needs archiveFile, and no credentials, endpoint, deployment or intent', () => {
+    const s = parseSettings(archive);
+    assert.equal(s.provider, 'archive');
+    assert.equal(s.archiveFile, '/a/generated.zip');
+    assert.deepEqual(s.auth, { mode: 'none' });
+    assert.equal(s.endpoint, undefined);
+    assert.equal(s.deployment, undefined);
+    assert.deepEqual(s.intent, { kind: 'archive', file: '/a/generated.zip' });
+    assert.equal(parseSettings({ ...archive, provider: 'Archive' }).provider, 'archive');
+  });
+
+  it('refuses a missing archiveFile, or one holding an undefined variable, naming the input', () => {
+    rejects({ ...archive, archiveFile: undefined }, 'archiveFile', /required for provider 'archive'/);
+    rejects({ ...archive, archiveFile: '  ' }, 'archiveFile', /zip, tar or tar\.gz/);
+    rejects(
+      { ...archive, archiveFile: '$(Pipeline.Workspace)/generated.zip' },
+      'archiveFile',
+      /no variable 'Pipeline\.Workspace'/,
+    );
+  });
+
+  it("lets the archive stand for an intent left empty or the undefined default '$(intent)'", () => {
+    for (const intent of [undefined, '', '  ', '$(intent)'])
+      assert.deepEqual(parseSettings({ ...archive, intent }).intent, {
+        kind: 'archive',
+        file: '/a/generated.zip',
+      });
+  });
+
+  it('still takes an intent given with it, and still names another undefined variable', () => {
+    assert.deepEqual(parseSettings({ ...archive, intent: 'service:\n  name: w\n' }).intent, {
+      kind: 'inline',
+      text: 'service:\n  name: w\n',
+    });
+    assert.deepEqual(parseSettings({ ...archive, intentFile: 'card.yaml' }).intent, {
+      kind: 'file',
+      path: 'card.yaml',
+    });
+    rejects({ ...archive, intent: '$(card)' }, 'intent', /variable 'card' is not defined/);
+  });
+
+  it('ignores archiveFile for the other providers', () => {
+    const s = parseSettings({ ...offline, archiveFile: '/a/generated.zip' });
+    assert.equal(s.archiveFile, undefined);
+    assert.equal(s.intent.kind, 'inline');
+  });
+
+  it('defaults the review branch to synthesis/archive-<file name> when the archive stands for the intent', () => {
+    const branch = (raw: RawInputs) => {
+      const review = parseSettings({ ...raw, reviewMode: 'pullRequest' }).review;
+      assert.equal(review.mode, 'pullRequest');
+      return review.mode === 'pullRequest' ? review.branch : 'none';
+    };
+    assert.equal(branch(archive), 'synthesis/archive-generated');
+    assert.equal(branch({ ...archive, reviewBranch: 'gen/mine' }), 'gen/mine');
+    // With an intent, the intent's default applies later (synthesis/<service name>).
+    assert.equal(branch({ ...archive, intent: 'service:\n  name: w\n' }), undefined);
+    assert.deepEqual(parseSettings(archive).review, { mode: 'none' });
+  });
+});

@@ -55,6 +55,7 @@ const EXPECTED: Record<string, [string, string | boolean | undefined]> = {
   intent: ['multiLine', '$(intent)'],
   intentFile: ['filePath', undefined],
   provider: ['pickList', 'azureOpenAI'],
+  archiveFile: ['filePath', undefined],
   azureSubscription: ['connectedService:AzureRM', undefined],
   authMode: ['pickList', 'keyVault'],
   keyVaultName: ['pickList', undefined],
@@ -193,7 +194,7 @@ describe('task.json', () => {
 
   it('offers exactly the accepted values in each pick list', () => {
     const options = (name: string) => Object.keys(inputNamed(name).options ?? {});
-    assert.deepEqual(options(INPUTS.provider), ['azureOpenAI', 'openAICompatible', 'offline']);
+    assert.deepEqual(options(INPUTS.provider), ['azureOpenAI', 'openAICompatible', 'offline', 'archive']);
     assert.deepEqual(options(INPUTS.authMode), ['keyVault', 'entraId', 'apiKey']);
     assert.deepEqual(options(INPUTS.conflictPolicy), ['fail', 'overwrite', 'skip', 'merge']);
     assert.deepEqual(options(INPUTS.reviewMode), ['none', 'pullRequest']);
@@ -251,8 +252,10 @@ describe('task.json', () => {
         )
         .map((i) => i.name)
         .sort();
-    for (const mode of ['keyVault', 'entraId', 'apiKey'])
+    for (const mode of ['keyVault', 'entraId', 'apiKey']) {
       assert.deepEqual(shown('offline', mode), [], `offline, ${mode}`);
+      assert.deepEqual(shown('archive', mode), [], `archive, ${mode}`);
+    }
     for (const provider of ['azureOpenAI', 'openAICompatible']) {
       assert.deepEqual(shown(provider, 'keyVault'), [
         'apiKeySecretName',
@@ -268,8 +271,32 @@ describe('task.json', () => {
         isVisible(inputNamed(n).visibleRule, { provider }),
       );
     assert.deepEqual(modelInputs('offline'), []);
+    assert.deepEqual(modelInputs('archive'), []);
     assert.deepEqual(modelInputs('azureOpenAI'), ['endpoint', 'deployment', 'apiVersion']);
     assert.deepEqual(modelInputs('openAICompatible'), ['endpoint', 'deployment']);
+  });
+
+  it('shows the archive file only for the archive provider, and hides what a model needs', () => {
+    const archiveFile = inputNamed(INPUTS.archiveFile);
+    assert.equal(archiveFile.groupName, 'model');
+    for (const provider of ['azureOpenAI', 'openAICompatible', 'offline'])
+      assert.equal(isVisible(archiveFile.visibleRule, { provider }), false, provider);
+    assert.equal(isVisible(archiveFile.visibleRule, { provider: 'archive' }), true);
+    assert.match(archiveFile.helpMarkDown ?? '', /zip, tar or tar\.gz/);
+    for (const limit of ['Maximum number of files', 'Maximum total size', 'decompression bomb', 'links'])
+      assert.ok(archiveFile.helpMarkDown?.includes(limit), `archiveFile help names ${limit}`);
+    const pointless = [
+      INPUTS.temperature,
+      INPUTS.maxOutputTokens,
+      INPUTS.seed,
+      INPUTS.repairAttempts,
+      INPUTS.promptTokenPrice,
+      INPUTS.completionTokenPrice,
+    ];
+    for (const name of pointless) {
+      assert.equal(isVisible(inputNamed(name).visibleRule, { provider: 'archive' }), false, name);
+      assert.equal(isVisible(inputNamed(name).visibleRule, { provider: 'azureOpenAI' }), true, name);
+    }
   });
 
   it('groups the validation and review inputs in the classic editor, showing the review details only for pull requests', () => {

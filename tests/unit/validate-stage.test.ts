@@ -193,6 +193,32 @@ describe('validate and repair', () => {
     assert.equal(tree.commits, 0);
   });
 
+  it('with the archive provider, validates but says the archive cannot be repaired', async () => {
+    const model = new FakeModel(BROKEN, {
+      provider: 'archive',
+      deployment: 'generated.zip',
+      archive: { file: '/a/generated.zip', format: 'zip', sha256: 'a'.repeat(64), bytes: 10 },
+    });
+    const runner = new FakeRunner([FAILED]);
+    const tree = new MemoryTree();
+    const settings = parseSettings({
+      ...INPUTS,
+      intent: undefined,
+      provider: 'archive',
+      archiveFile: '/a/generated.zip',
+      repairAttempts: '3',
+    });
+    const err = await synthesize(settings, ports(model, runner, tree)).then(
+      () => assert.fail('no error'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ValidationError, String(err));
+    assert.equal(runner.requests.length, 1, 'the command ran once');
+    assert.equal(model.requests.length, 1, 'no repair request');
+    assert.match(err.describe(), /archive provider unpacks the archive as it is and cannot repair it/);
+    assert.equal(tree.commits, 0);
+  });
+
   it('passes on the first round: no repair, one round in the manifest, the summary says so', async () => {
     const host = new FakeHost(INPUTS);
     const tree = new MemoryTree();

@@ -148,7 +148,7 @@ describe('isolationWarning', () => {
 
 describe('validationFailed', () => {
   it('names the command and exit code and quotes the last lines', () => {
-    const error = validationFailed(result(), 'pytest -q', 3, true);
+    const error = validationFailed(result(), 'pytest -q', 3, 'azureOpenAI');
     assert.ok(error instanceof ValidationError);
     assert.equal(error.subject, 'validateCommand');
     assert.match(error.message, /validateCommand "pytest -q" failed with exit code 1 \(round 3\)/);
@@ -162,21 +162,31 @@ describe('validationFailed', () => {
       result({ outputTail: long, timedOut: true, exitCode: 137, durationMs: 600_000 }),
       'go test ./...',
       1,
-      true,
+      'openAICompatible',
     );
     assert.match(error.message, /timed out after 600 s \(exit code 137\)/);
     assert.equal((error.message.match(/\n {2}\| /g) ?? []).length, VALIDATION_DEFAULTS.messageLines);
     assert.match(error.message, /\| l59$/);
     assert.match(
-      validationFailed(result({ outputTail: '' }), 'true', 1, true).message,
+      validationFailed(result({ outputTail: '' }), 'true', 1, 'azureOpenAI').message,
       /It printed nothing\./,
     );
   });
 
   it('with the offline provider, says there is nothing to repair', () => {
     assert.match(
-      validationFailed(result(), 'pytest', 1, false).describe(),
+      validationFailed(result(), 'pytest', 1, 'offline').describe(),
       /offline provider .* cannot repair/,
     );
+  });
+
+  it('with the archive provider, says the archive cannot be repaired and points to the step that made it', () => {
+    const hint = validationFailed(result(), 'pytest', 1, 'archive').describe();
+    assert.match(
+      hint,
+      /Nothing was written\. The archive provider unpacks the archive as it is and cannot repair it/,
+    );
+    assert.match(hint, /the step that made the archive \('archiveFile'\)/);
+    assert.doesNotMatch(hint, /repairAttempts/);
   });
 });

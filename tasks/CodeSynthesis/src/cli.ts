@@ -14,6 +14,7 @@ const FLAGS: Record<string, InputName> = {
   'intent-text': INPUTS.intent,
   out: INPUTS.outputDirectory,
   provider: INPUTS.provider,
+  archive: INPUTS.archiveFile,
   'auth-mode': INPUTS.authMode,
   endpoint: INPUTS.endpoint,
   deployment: INPUTS.deployment,
@@ -41,11 +42,14 @@ const FLAGS: Record<string, InputName> = {
 export const HELP = `code-synthesis: turn an intent into source files (the CodeSynthesis@1 task, run locally).
 
 Usage: code-synthesis --intent FILE --out DIR [options]
+       code-synthesis --provider archive --archive FILE --out DIR [options]
 
   --intent FILE            intent file: a YAML service or stack card, or free text (alias --intent-file)
   --intent-text TEXT       the intent itself instead of a file
   --out DIR                output directory (required)
-  --provider NAME          offline (default here), azureOpenAI or openAICompatible
+  --provider NAME          offline (default here), azureOpenAI, openAICompatible or archive
+  --archive FILE           with --provider archive: the zip, tar or tar.gz to unpack through the same checks
+                           (no model; --intent optional, recorded when given)
   --auth-mode MODE         apiKey (default here for remote providers); the key is read from CODE_SYNTHESIS_API_KEY
   --endpoint URL           Azure OpenAI resource endpoint, or the OpenAI-compatible base URL
   --deployment NAME        deployment (Azure) or model name
@@ -77,7 +81,7 @@ Environment:
 Exit codes:
   0  success (with scan warnings too; or a cancel once the files were moving into place: that move completes)
   1  the run failed; the output directory is unchanged unless the message says otherwise
-  2  usage error: an unknown option, or --intent / --out missing
+  2  usage error: an unknown option, or --intent (--archive with --provider archive) / --out missing
   3  cancelled (SIGINT or SIGTERM) before the files started moving into place; nothing was written`;
 
 /** Parse argv and run. Returns the process exit code. */
@@ -114,14 +118,18 @@ export async function main(argv: string[]): Promise<number> {
     if (typeof value === 'string') inputs[input] = value;
   }
   if (typeof values.intent === 'string') inputs[INPUTS.intentFile] = values.intent;
-  if (!inputs[INPUTS.intentFile] && !inputs[INPUTS.intent]) {
+  const archive = inputs[INPUTS.provider]?.toLowerCase() === 'archive';
+  if (archive && !inputs[INPUTS.archiveFile]) {
+    return reportUsageError('--archive FILE is required with --provider archive.', HELP, { json });
+  }
+  if (!archive && !inputs[INPUTS.intentFile] && !inputs[INPUTS.intent]) {
     return reportUsageError('--intent FILE or --intent-text TEXT is required.', HELP, { json });
   }
   if (!inputs[INPUTS.outputDirectory]) {
     return reportUsageError('--out DIR is required.', HELP, { json });
   }
   if (values.denied) inputs[INPUTS.deniedPaths] = values.denied.join('\n');
-  if (inputs[INPUTS.provider] !== 'offline') {
+  if (inputs[INPUTS.provider] !== 'offline' && !archive) {
     inputs[INPUTS.authMode] ??= 'apiKey';
     if (process.env.CODE_SYNTHESIS_API_KEY) inputs[INPUTS.apiKey] = process.env.CODE_SYNTHESIS_API_KEY;
   }

@@ -1,6 +1,6 @@
 /**
  * Chooses the adapters for the settings. SDKs are loaded with `await import()` only on the path that
- * needs them, so the offline path loads no Azure or OpenAI code.
+ * needs them, so the offline path loads no Azure or OpenAI code, and no archive reader.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import type { BuildInfo, ModelClient } from './core/ports';
 import { readBuildContext } from './core/review';
 import type { ReviewPorts } from './core/review-stage';
 import type { CommandRunner } from './core/validate';
+import { showPath } from './core/paths';
 import type { Settings } from './core/settings';
 import type { SynthesisPorts } from './core/synthesize';
 import { VERSION } from './version';
@@ -106,6 +107,25 @@ function buildInfo(host: AgentHost): BuildInfo & { intentVariable?: string } {
 
 async function connectModel(settings: Settings, host: AgentHost, signal: AbortSignal): Promise<ModelClient> {
   if (settings.provider === 'offline') return new OfflineModelClient();
+  if (settings.provider === 'archive') return openArchive(settings, host, signal);
   const { connectRemoteModel } = await import('./compose-remote');
   return connectRemoteModel(settings, host, signal);
+}
+
+/**
+ * The archive provider: no sign-in, no network. The archive is read and checked here, so a hostile one
+ * is refused before anything else runs, within the limits of maxFiles and maxTotalSizeKB. Its reader
+ * (yauzl, tar-stream) is bundled in index.js and evaluated only on this path.
+ */
+async function openArchive(settings: Settings, host: AgentHost, signal: AbortSignal): Promise<ModelClient> {
+  const file = settings.archiveFile;
+  if (!file)
+    throw new Error("compose: provider 'archive' needs settings.archiveFile; parseSettings sets it.");
+  const { ArchiveModelClient, DEFAULT_MAX_RATIO } = await import('./adapters/model/archive-model-client');
+  host.info(`Unpacking the archive ${showPath(file)}: no model is called.`);
+  return ArchiveModelClient.open(
+    file,
+    { maxFiles: settings.maxFiles, maxTotalBytes: settings.maxTotalBytes, maxRatio: DEFAULT_MAX_RATIO },
+    signal,
+  );
 }

@@ -4,6 +4,7 @@
  * overwrite and skip; merge-plan.ts for 'merge', which reads the last manifest, the files people may
  * have edited and the last generated copies. Runs again after each repair, over the repaired files.
  */
+import { archiveFileName } from './archive';
 import { MANIFEST_PATH } from './contract';
 import type { Checked, Generated } from './draft';
 import { checkManifestLocation, sha256 } from './manifest';
@@ -102,12 +103,13 @@ async function mergePlan(
   };
 }
 
-/** Each file with the header naming the call its content came from. */
+/** Each file with the header naming the call its content came from (or the archive it was unpacked from). */
 function withHeaders(
   draft: Generated,
   files: readonly (FileToWrite & { call: number })[],
   ports: CheckPorts,
 ): FileToWrite[] {
+  const { archive } = draft.model.info;
   return files
     .map((file) => {
       const call = draft.calls[file.call] ?? draft.calls[0]!;
@@ -118,6 +120,7 @@ function withHeaders(
         model: call.reply.model,
         ...(draft.model.info.deployment ? { deployment: draft.model.info.deployment } : {}),
         ...(ports.buildId ? { buildId: ports.buildId } : {}),
+        ...(archive ? { archive: { name: archiveFileName(archive.file), sha256: archive.sha256 } } : {}),
       })[0]!;
     })
     .map((f) => ({ path: f.path, content: f.content }));

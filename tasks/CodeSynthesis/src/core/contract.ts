@@ -6,6 +6,7 @@ export const INPUTS = {
   intent: 'intent',
   intentFile: 'intentFile',
   provider: 'provider',
+  archiveFile: 'archiveFile',
   azureSubscription: 'azureSubscription',
   authMode: 'authMode',
   keyVaultName: 'keyVaultName',

@@ -3,6 +3,7 @@
  * run.ts is the only place that turns them into a task result.
  */
 
+import { INPUTS } from './contract';
 import type { Finding } from './scan';
 
 /** Marks our errors across bundles: the remote-provider code ships as a second bundle with its own class copies. */
@@ -193,8 +194,8 @@ export class ArchiveError extends SynthesisError {
     hint: string,
   ) {
     super(
-      `The archive ${shownFile} (input 'archiveFile') cannot be unpacked:${bulletList(problems)}`,
-      'archiveFile',
+      `The archive ${shownFile} (input '${INPUTS.archiveFile}') cannot be unpacked:${bulletList(problems)}`,
+      INPUTS.archiveFile,
       hint,
     );
   }

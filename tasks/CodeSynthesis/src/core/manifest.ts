@@ -31,9 +31,15 @@ export interface ManifestFile {
   generatedSha256?: string;
 }
 
-/** Where the intent came from: the `intent` input (inline, or the pipeline variable `intent`) or a file. */
+/**
+ * Where the intent came from: the `intent` input (inline, or the pipeline variable `intent`), a file, or
+ * none given with provider 'archive' (`file` is then the archive, which stands for it: core/archive.ts).
+ */
 export type IntentSource =
-  { kind: 'inline' } | { kind: 'variable'; variable: string } | { kind: 'file'; file: string };
+  | { kind: 'inline' }
+  | { kind: 'variable'; variable: string }
+  | { kind: 'file'; file: string }
+  | { kind: 'archive'; file: string };
 
 /** One model call, and where its prompt is stored. */
 export interface ManifestCall {
@@ -76,7 +82,8 @@ export interface Manifest {
   };
   instructions?: { file: string; sha256: string };
   policy?: { file: string; sha256: string; rules: number };
-  prompt: { sha256: string };
+  /** The first request's messages; absent when nothing was sent (provider 'archive'). */
+  prompt?: { sha256: string };
   model: ModelInfo & { model: string; replyId: string; finishReason: string };
   usage: { promptTokens: number; completionTokens: number; estimatedCost?: number };
   calls: ManifestCall[];
@@ -103,7 +110,8 @@ export interface ManifestInput {
   instructions?: { file: string; text: string };
   policy?: { file: string; text: string; rules: number };
   build?: BuildInfo;
-  promptText: string;
+  /** The first request's text; absent when nothing was sent (provider 'archive'). */
+  promptText?: string;
   model: ModelInfo;
   /** The reply the files came from last (its id, model and finish reason are the manifest's `model`). */
   reply: ModelReply;
@@ -172,7 +180,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       sha256: sha256(input.intent.text),
       kind: input.intent.kind,
       source: source.kind,
-      ...(source.kind === 'file' ? { file: source.file } : {}),
+      ...(source.kind === 'file' || source.kind === 'archive' ? { file: source.file } : {}),
       ...(source.kind === 'variable' ? { variable: source.variable } : {}),
       ...describedCard(input.intent),
     },
@@ -184,7 +192,7 @@ export function buildManifest(input: ManifestInput): Manifest {
           policy: { file: input.policy.file, sha256: sha256(input.policy.text), rules: input.policy.rules },
         }
       : {}),
-    prompt: { sha256: sha256(input.promptText) },
+    ...(input.promptText !== undefined ? { prompt: { sha256: sha256(input.promptText) } } : {}),
     model: {
       ...input.model,
       model: input.reply.model,

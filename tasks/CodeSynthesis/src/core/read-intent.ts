@@ -3,10 +3,12 @@
  * instructions and policy, and the first request for files. Everything here is checked before the
  * model is asked, so a broken input costs no tokens.
  */
+import { archiveFileName, archiveIntent } from './archive';
 import { INPUTS } from './contract';
 import type { Prepared } from './draft';
-import { describeIntent, parseIntent } from './intent';
+import { describeIntent, parseIntent, type Intent } from './intent';
 import type { IntentSource } from './manifest';
+import { showPath } from './paths';
 import { parsePolicyFile } from './policy-file';
 import type { FileReader, Logger } from './ports';
 import { buildPrompt } from './prompt';
@@ -25,12 +27,20 @@ export interface ReadIntentPorts {
  */
 export async function readIntent(settings: Settings, ports: ReadIntentPorts): Promise<Prepared> {
   const { log, reader } = ports;
-  const text =
-    settings.intent.kind === 'file'
-      ? await reader.readText(settings.intent.path, INPUTS.intentFile)
-      : settings.intent.text;
-  const intent = parseIntent(text);
-  log.info(`Intent: ${describeIntent(intent)}.`);
+  let intent: Intent;
+  if (settings.intent.kind === 'archive') {
+    intent = archiveIntent(settings.intent.file);
+    log.info(
+      `Intent: none given; the files come from the archive ${showPath(archiveFileName(settings.intent.file))}.`,
+    );
+  } else {
+    intent = parseIntent(
+      settings.intent.kind === 'file'
+        ? await reader.readText(settings.intent.path, INPUTS.intentFile)
+        : settings.intent.text,
+    );
+    log.info(`Intent: ${describeIntent(intent)}.`);
+  }
   const instructions = settings.instructionsFile
     ? {
         file: settings.instructionsFile,
@@ -54,6 +64,7 @@ async function readPolicy(reader: FileReader, file: string): Promise<NonNullable
 
 function intentSource(settings: Settings, intentVariable: string | undefined): IntentSource {
   if (settings.intent.kind === 'file') return { kind: 'file', file: settings.intent.path };
+  if (settings.intent.kind === 'archive') return { kind: 'archive', file: settings.intent.file };
   if (intentVariable !== undefined && intentVariable.trim() === settings.intent.text.trim())
     return { kind: 'variable', variable: 'intent' };
   return { kind: 'inline' };

@@ -39,7 +39,9 @@ export interface RunRecord {
 }
 
 /**
- * Build the prompt records and the manifest.
+ * Build the prompt records and the manifest. With provider 'archive' nothing was sent: there is no
+ * prompt record, `calls` is empty and the manifest has no prompt hash; its model.archive names the
+ * archive, its format and the SHA-256 of its bytes.
  * @throws InputError (outputDirectory) when a prompt record's place is taken (checkManifestLocation).
  */
 export async function recordRun(
@@ -47,11 +49,12 @@ export async function recordRun(
   settings: Settings,
   ports: RecordPorts,
 ): Promise<RunRecord> {
-  const states = await ports.tree.inspect(draft.calls.map((c) => c.promptFile));
-  draft.calls.forEach((c, i) =>
+  const sent = draft.model.info.provider === 'archive' ? [] : draft.calls;
+  const states = await ports.tree.inspect(sent.map((c) => c.promptFile));
+  sent.forEach((c, i) =>
     checkManifestLocation(states[i], ports.tree.root, c.promptFile, 'the record of the prompt'),
   );
-  const recorded = draft.calls.map((c) =>
+  const recorded = sent.map((c) =>
     recordCall({
       purpose: c.purpose,
       request: c.request,
@@ -85,7 +88,7 @@ export async function recordRun(
       ? { policy: { file: draft.policy.file, text: draft.policy.text, rules: draft.policy.rules.length } }
       : {}),
     ...(ports.build ? { build: ports.build } : {}),
-    promptText: promptText(draft.request),
+    ...(sent.length ? { promptText: promptText(draft.request) } : {}),
     model: draft.model.info,
     reply: draft.calls[draft.calls.length - 1]!.reply,
     usage,

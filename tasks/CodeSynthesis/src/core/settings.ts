@@ -1,6 +1,7 @@
 /**
  * Settings: every task input read once, validated, into one plain object.
  */
+import { archiveReviewBranch } from './archive';
 import { DEFAULTS, INPUTS, type InputName } from './contract';
 import { InputError } from './errors';
 import type { ModelSettings, ProviderName } from './ports';
@@ -16,8 +17,15 @@ export type AuthSettings =
 export type ConflictPolicy = 'fail' | 'overwrite' | 'skip' | 'merge';
 
 export interface Settings {
-  intent: { kind: 'inline'; text: string } | { kind: 'file'; path: string };
+  /**
+   * The intent text or file; `archive` when provider 'archive' runs without one (no intentFile, and
+   * `intent` empty or the undefined default `$(intent)`): the archive then stands for it (core/archive.ts).
+   */
+  intent:
+    { kind: 'inline'; text: string } | { kind: 'file'; path: string } | { kind: 'archive'; file: string };
   provider: ProviderName;
+  /** Provider 'archive': the zip, tar or tar.gz to unpack (input archiveFile); absent otherwise. */
+  archiveFile?: string;
   auth: AuthSettings;
   endpoint?: string;
   deployment?: string;
@@ -59,7 +67,7 @@ export interface ValidationSettings {
 /** Raw input values by YAML name, as the host read them (undefined or '' when not set). */
 export type RawInputs = Partial<Record<InputName, string>>;
 
-const PROVIDERS: readonly ProviderName[] = ['azureOpenAI', 'openAICompatible', 'offline'];
+const PROVIDERS: readonly ProviderName[] = ['azureOpenAI', 'openAICompatible', 'offline', 'archive'];
 const AUTH_MODES = ['keyVault', 'entraId', 'apiKey'] as const;
 const POLICIES: readonly ConflictPolicy[] = ['fail', 'overwrite', 'skip', 'merge'];
 const VAULT_NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
@@ -83,10 +91,19 @@ export function parseSettings(raw: RawInputs): Settings {
   };
 
   const provider = pick(INPUTS.provider, get(INPUTS.provider) ?? DEFAULTS.provider, PROVIDERS);
+  // The archive provider needs no sign-in, endpoint or deployment, and no intent (core/archive.ts).
+  const archiveFile =
+    provider === 'archive'
+      ? path(
+          INPUTS.archiveFile,
+          required(INPUTS.archiveFile, "for provider 'archive' (the zip, tar or tar.gz file to unpack)"),
+        )
+      : undefined;
 
   const intentFile = get(INPUTS.intentFile);
   let intent: Settings['intent'];
   if (intentFile) intent = { kind: 'file', path: path(INPUTS.intentFile, intentFile)! };
+  else if (archiveFile && isUnset(raw[INPUTS.intent])) intent = { kind: 'archive', file: archiveFile };
   else {
     const text = raw[INPUTS.intent] ?? DEFAULTS.intent;
     const macro = MACRO.exec(text.trim());
@@ -109,7 +126,7 @@ export function parseSettings(raw: RawInputs): Settings {
   let auth: AuthSettings = { mode: 'none' };
   let endpoint: string | undefined;
   let deployment: string | undefined;
-  if (provider !== 'offline') {
+  if (provider === 'azureOpenAI' || provider === 'openAICompatible') {
     endpoint = checkUrl(required(INPUTS.endpoint, `for provider '${provider}'`));
     deployment = required(
       INPUTS.deployment,
@@ -234,9 +251,11 @@ export function parseSettings(raw: RawInputs): Settings {
         workingDirectory: checkWorkingDirectory(get(INPUTS.validateWorkingDirectory)),
       }
     : undefined;
+  const review = parseReviewSettings(raw);
   return {
     intent,
     provider,
+    ...(archiveFile ? { archiveFile } : {}),
     auth,
     ...(endpoint ? { endpoint } : {}),
     ...(deployment ? { deployment } : {}),
@@ -257,8 +276,17 @@ export function parseSettings(raw: RawInputs): Settings {
       : {}),
     timeoutSeconds,
     ...(validation ? { validation } : {}),
-    review: parseReviewSettings(raw),
+    review:
+      intent.kind === 'archive' && review.mode === 'pullRequest' && !review.branch
+        ? { ...review, branch: archiveReviewBranch(intent.file) }
+        : review,
   };
+}
+
+/** An intent left empty, or the default `$(intent)` with no pipeline variable `intent` to expand it. */
+function isUnset(intent: string | undefined): boolean {
+  const text = intent?.trim() ?? '';
+  return text === '' || text === DEFAULTS.intent;
 }
 
 /**

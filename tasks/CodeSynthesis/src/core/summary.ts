@@ -37,7 +37,10 @@ export function renderSummary(input: SummaryInput): string {
     ? `stack ${m.intent.serviceName}: ${m.intent.services.map((s) => `${s.name} (${s.language}/${s.framework})`).join(', ')}`
     : m.intent.serviceName
       ? `${m.intent.serviceName} (${m.intent.language}/${m.intent.framework})`
-      : 'free-text intent';
+      : m.intent.source === 'archive'
+        ? 'none given (the files come from the archive)'
+        : 'free-text intent';
+  const { archive } = m.model;
   const model = [
     m.model.provider,
     m.model.deployment,
@@ -51,7 +54,11 @@ export function renderSummary(input: SummaryInput): string {
     '',
     `**Service:** ${escapeMarkdown(service)}  `,
     `**Model:** ${escapeMarkdown(model)}  `,
-    `**Tokens:** ${m.usage.promptTokens} prompt, ${m.usage.completionTokens} completion  `,
+    ...(archive
+      ? [
+          `**Archive:** ${escapeMarkdown(archive.file)} (${archive.format}, ${archive.bytes} bytes, SHA-256 \`${archive.sha256}\`); no model was called  `,
+        ]
+      : [`**Tokens:** ${m.usage.promptTokens} prompt, ${m.usage.completionTokens} completion  `]),
     ...(m.usage.estimatedCost !== undefined
       ? [
           `**Estimated cost:** ${formatCost(m.usage.estimatedCost)} (at the promptTokenPrice and completionTokenPrice given, per million tokens)  `,
@@ -78,7 +85,8 @@ export function renderSummary(input: SummaryInput): string {
     // A code block: nothing in it renders, so the model's text cannot add links or HTML to the page.
     const text = input.modelSummary.trim().slice(0, 2000);
     const fence = '`'.repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
-    lines.push('', '**What the model said:**', '', fence + 'text', text, fence);
+    const said = archive ? '**What was unpacked:**' : '**What the model said:**';
+    lines.push('', said, '', fence + 'text', text, fence);
   }
   return lines.join('\n') + '\n';
 }

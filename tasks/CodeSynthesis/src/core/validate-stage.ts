@@ -14,6 +14,7 @@ import { buildRepairMessage } from './repair';
 import type { Settings } from './settings';
 import {
   applyRepair,
+  canRepair,
   isolationWarning,
   showCommand,
   validationFailed,
@@ -38,7 +39,7 @@ export interface ValidatePorts {
 /**
  * Validate, and repair while attempts remain. Without validateCommand, returns the draft with no rounds.
  * @throws ValidationError naming the command, its exit code and the last lines of its output when it
- *   still fails (with the offline provider, saying there is nothing to repair); CancelledError; and
+ *   still fails (with the offline or archive provider, saying there is nothing to repair); CancelledError; and
  *   what the repair's model call, check and scan throw.
  */
 export async function validateAndRepair<T extends Scanned>(
@@ -50,7 +51,8 @@ export async function validateAndRepair<T extends Scanned>(
   if (!validation || !ports.commandRunner) return { ...draft, validation: [] };
   const { log } = ports;
   const runner = await ports.commandRunner();
-  const repairable = draft.model.info.provider !== 'offline';
+  const { provider } = draft.model.info;
+  const repairable = canRepair(provider);
   const rounds: ValidationRound[] = [];
   let current: Scanned = draft;
   let changed: string[] = [];
@@ -74,7 +76,7 @@ export async function validateAndRepair<T extends Scanned>(
     logRound(log, round, result, passed);
     if (passed) return { ...current, validation: rounds };
     if (!repairable || round > validation.repairAttempts)
-      throw validationFailed(result, validation.command, round, repairable);
+      throw validationFailed(result, validation.command, round, provider);
 
     log.info(`Asking the model to repair the files (repair ${round} of ${validation.repairAttempts})...`);
     const repaired = await repair(current, validation.command, result, settings, ports);

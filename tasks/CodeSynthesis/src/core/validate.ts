@@ -4,7 +4,7 @@
  * failure message). The command runs generated code: its output is untrusted text.
  */
 import { InputError, ValidationError } from './errors';
-import type { FileToWrite } from './ports';
+import type { FileToWrite, ProviderName } from './ports';
 
 /** Defaults of the validation inputs, and the bounds of the output tail kept and shown. */
 export const VALIDATION_DEFAULTS = {
@@ -244,16 +244,29 @@ export function isolationWarning(isolation: Isolation): string | undefined {
   );
 }
 
+/** Whether a model can repair the provider's files: not the offline templates, not an archive's files. */
+export function canRepair(provider: ProviderName): boolean {
+  return provider !== 'offline' && provider !== 'archive';
+}
+
+/** Why the provider's files cannot be repaired, and what to do instead. */
+const NOT_REPAIRABLE: Partial<Record<ProviderName, string>> = {
+  offline:
+    'The offline provider renders fixed templates and cannot repair them: fix the command, or use a model provider.',
+  archive:
+    "The archive provider unpacks the archive as it is and cannot repair it: fix the step that made the archive ('archiveFile'), or the command.",
+};
+
 /**
  * The error for a validation that still fails: it names the command and its exit code and quotes the
  * last lines of its output (already masked by tailOutput).
- * @param repairable false with the offline provider, whose templates cannot be repaired.
+ * @param provider whose files failed; with one that cannot repair (canRepair), the hint says so.
  */
 export function validationFailed(
   result: CommandResult,
   command: string,
   rounds: number,
-  repairable: boolean,
+  provider: ProviderName,
 ): ValidationError {
   const how = result.cancelled
     ? 'was cancelled'
@@ -264,9 +277,9 @@ export function validationFailed(
   const quoted = result.outputTail.trim()
     ? `\nLast lines of its output:\n${last.map((l) => `  | ${l}`).join('\n')}`
     : ' It printed nothing.';
-  const hint = repairable
+  const hint = canRepair(provider)
     ? `Nothing was written. ${rounds > 1 ? `The model's ${rounds - 1} repair(s) did not fix it. ` : ''}Fix the intent or the command, or raise repairAttempts or validateTimeoutSeconds.`
-    : 'Nothing was written. The offline provider renders fixed templates and cannot repair them: fix the command, or use a model provider.';
+    : `Nothing was written. ${NOT_REPAIRABLE[provider] ?? 'Its files cannot be repaired: fix the command.'}`;
   return new ValidationError(
     `validateCommand ${showCommand(command)} ${how} (round ${rounds}).${quoted}`,
     'validateCommand',

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { INPUTS } from '../../core/contract';
 import { ArchiveError, CancelledError, InputError } from '../../core/errors';
 import { showPath } from '../../core/paths';
 import type { FileToWrite } from '../../core/ports';
@@ -15,9 +16,6 @@ import { DAMAGED_HINT, maxArchiveBytes, Unpacking, type ArchiveLimits } from './
 import { readZip } from './zip-entries';
 
 export { maxArchiveBytes, RATIO_FLOOR_BYTES, type ArchiveLimits } from './unpacking';
-
-/** The input naming the archive (INPUTS.archiveFile once the contract has it). */
-const INPUT = 'archiveFile';
 
 /** Unpacked bytes per compressed byte allowed by default. Source code compresses 3-10:1; zeros 1000:1. */
 export const DEFAULT_MAX_RATIO = 100;
@@ -108,9 +106,9 @@ async function readBounded(file: string, shown: string, cap: number, signal: Abo
     const stat = await fs.stat(file);
     if (!stat.isFile())
       throw new InputError(
-        INPUT,
+        INPUTS.archiveFile,
         `${shown} is not a file.`,
-        `Point '${INPUT}' at a zip, tar or tar.gz file.`,
+        `Point '${INPUTS.archiveFile}' at a zip, tar or tar.gz file.`,
       );
     if (stat.size > cap) throw tooBig(stat.size);
     bytes = await fs.readFile(file, { signal });
@@ -119,9 +117,9 @@ async function readBounded(file: string, shown: string, cap: number, signal: Abo
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ABORT_ERR' || signal.aborted) throw new CancelledError();
     throw new InputError(
-      INPUT,
+      INPUTS.archiveFile,
       `cannot read ${shown} (${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}).`,
-      `Check the path in '${INPUT}'; relative paths are resolved from the working directory.`,
+      `Check the path in '${INPUTS.archiveFile}'; relative paths are resolved from the working directory.`,
     );
   }
   // It may have grown since the stat.

@@ -4,6 +4,7 @@
  * same name (also by letter case or Unicode form), and room within the limits; then the data must be
  * UTF-8 text. Problems with entries are gathered and reported together; a limit stops the reading at once.
  */
+import { INPUTS } from '../../core/contract';
 import { ArchiveError } from '../../core/errors';
 import { foldName, showPath } from '../../core/paths';
 import type { FileToWrite } from '../../core/ports';
@@ -61,8 +62,7 @@ const ENTRY_HINT =
   "Nothing was written. Rebuild the archive from regular UTF-8 text files under relative paths: no links, devices, '..' or absolute names, no two names that differ only in letter case.";
 const LIMIT_HINT =
   'Nothing was written, and reading stopped at the limit. If the archive is genuine, raise maxFiles or maxTotalSizeKB; a decompression bomb or a damaged archive is never unpacked.';
-export const DAMAGED_HINT =
-  "Nothing was written. Point 'archiveFile' at a zip, tar or tar.gz file (told apart by its content, not its extension) and check the step that made it.";
+export const DAMAGED_HINT = `Nothing was written. Point '${INPUTS.archiveFile}' at a zip, tar or tar.gz file (told apart by its content, not its extension) and check the step that made it.`;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

@@ -42,6 +42,7 @@ const SECRET_INPUTS: ReadonlySet<InputName> = new Set([INPUTS.apiKey]);
 /** filePath inputs naming a file that is optional. */
 const OPTIONAL_FILE_INPUTS: ReadonlySet<InputName> = new Set([
   INPUTS.intentFile,
+  INPUTS.archiveFile,
   INPUTS.instructionsFile,
   INPUTS.policyFile,
 ]);
