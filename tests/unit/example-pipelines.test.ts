@@ -18,14 +18,15 @@ import { taskSteps } from '../support/pipeline-schema';
 import { findSteps, isObject, parsePipeline, type View } from '../support/pipeline-yaml';
 import { REPO_ROOT } from '../support/repo';
 
+const TASK_JSON = JSON.parse(
+  fs.readFileSync(path.join(REPO_ROOT, 'tasks', 'CodeSynthesis', 'task.json'), 'utf8'),
+) as { outputVariables: { name: string }[]; inputs: { name: string; options?: Record<string, string> }[] };
 /** The task's output variables, in task.json's order, as the reference check lists them. */
-const OUTPUT_NAMES = (
-  JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tasks', 'CodeSynthesis', 'task.json'), 'utf8')) as {
-    outputVariables: { name: string }[];
-  }
-).outputVariables
-  .map((o) => o.name)
-  .join(', ');
+const OUTPUT_NAMES = TASK_JSON.outputVariables.map((o) => o.name).join(', ');
+/** conflictPolicy's values, in task.json's order. */
+const CONFLICT_POLICIES = Object.keys(
+  TASK_JSON.inputs.find((i) => i.name === 'conflictPolicy')?.options ?? {},
+).join(', ');
 
 const EXAMPLES = 'examples/pipelines';
 const PIPELINES = [
@@ -414,7 +415,7 @@ steps:
         problemsOf(text).map((p) => p.replace(/^\S+ \S+: /, '')),
         [
           "CodeSynthesis@1 has no input 'maxFileSizeKb' (tasks/CodeSynthesis/task.json; nor is it an alias)",
-          "input 'conflictPolicy' of CodeSynthesis@1: 'replace' is not one of fail, overwrite, skip (tasks/CodeSynthesis/task.json) (with parameters.policy: replace)",
+          `input 'conflictPolicy' of CodeSynthesis@1: 'replace' is not one of ${CONFLICT_POLICIES} (tasks/CodeSynthesis/task.json) (with parameters.policy: replace)`,
         ],
       );
     });
