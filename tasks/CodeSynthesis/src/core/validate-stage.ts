@@ -94,11 +94,14 @@ async function repair(
   ports: ValidatePorts,
 ): Promise<{ draft: Generated; changed: string[] }> {
   const last = current.calls[current.calls.length - 1]!;
+  const conversation = current.conversation ?? [
+    ...last.request.messages,
+    { role: 'assistant' as const, content: last.reply.content },
+  ];
   const request = {
     ...current.request,
     messages: [
-      ...last.request.messages,
-      { role: 'assistant' as const, content: last.reply.content },
+      ...conversation,
       {
         role: 'user' as const,
         content: buildRepairMessage({
@@ -126,6 +129,7 @@ async function repair(
       ...current,
       calls: [...current.calls, call],
       proposed,
+      conversation: [...request.messages, { role: 'assistant', content: call.reply.content }],
       ...(parsed.summary ? { modelSummary: parsed.summary } : {}),
     },
     changed,
