@@ -414,7 +414,7 @@ steps:
         problemsOf(text).map((p) => p.replace(/^\S+ \S+: /, '')),
         [
           "CodeSynthesis@1 has no input 'maxFileSizeKb' (tasks/CodeSynthesis/task.json; nor is it an alias)",
-          "input 'conflictPolicy' of CodeSynthesis@1: 'replace' is not one of fail, overwrite, skip (tasks/CodeSynthesis/task.json) (with parameters.policy: replace)",
+          "input 'conflictPolicy' of CodeSynthesis@1: 'replace' is not one of fail, overwrite, skip, merge (tasks/CodeSynthesis/task.json) (with parameters.policy: replace)",
         ],
       );
     });
