@@ -31,6 +31,9 @@ export class TimeBudget {
 
   /** What is left, in ms, at this moment (0 when used up). */
   remainingMs(): number {
+    // A timer may fire a fraction of a millisecond before the clock says the time is up: once the
+    // budget's signal has aborted, nothing is left.
+    if (this.active?.signal.aborted) return 0;
     const running = this.active ? this.now() - this.active.since : 0;
     return Math.max(0, this.totalMs - this.spentMs - running);
   }
@@ -49,7 +52,7 @@ export class TimeBudget {
       active.count -= 1;
       if (active.count === 0) {
         clearTimeout(active.timer);
-        this.spentMs += this.now() - active.since;
+        this.spentMs = active.signal.aborted ? this.totalMs : this.spentMs + this.now() - active.since;
         this.active = undefined;
       }
     }
