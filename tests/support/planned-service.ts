@@ -6,6 +6,7 @@
  * fake Azure OpenAI (`respond`), so unit, bundle tests and the bench script the same service.
  */
 import type { ModelRequest } from '../../tasks/CodeSynthesis/src/core/ports';
+import { azureAnswers, completion, type FakeAnswer, type SeenChat } from '../fake-servers/azure-openai';
 
 /** A file of the service: its content, and optionally its purpose and the files it uses. */
 export interface ServiceFile {
@@ -76,4 +77,59 @@ export function sizedService(count: number, bytes: number, folder = 'svc'): Serv
     };
   }
   return service;
+}
+
+/** What a script may make the fake service do to some files' calls. */
+export interface ServiceScript {
+  /** Paths whose first file call gets a 500 (the client retries it). */
+  failFirst?: readonly string[];
+  /** Paths whose file calls always answer with another path: the file never comes. */
+  never?: readonly string[];
+  /** How fast the replies stream, in chunks per second. */
+  tokensPerSecond?: number;
+}
+
+/**
+ * The fake Azure OpenAI's `respond` for a service: each request gets what it asks for, streamed, with
+ * `max_completion_tokens` honoured as the services do (a reply longer than it is cut there, finish_reason
+ * `length`; a token is 4 characters here, as the fake streams them).
+ */
+export function serviceResponder(
+  service: Service,
+  script: ServiceScript = {},
+): (chat: SeenChat) => FakeAnswer {
+  const failed = new Set<string>();
+  return (chat) => {
+    const body = chat.body as {
+      messages: { role: string; content: string }[];
+      response_format?: { json_schema?: { name?: string } };
+      max_completion_tokens?: number;
+    };
+    const asked = askedFor(body.messages, body.response_format?.json_schema?.name ?? '');
+    const stream = script.tokensPerSecond ? { tokensPerSecond: script.tokensPerSecond } : {};
+    if (asked.kind === 'files') {
+      const first = asked.paths.find((p) => script.failFirst?.includes(p) && !failed.has(p));
+      if (first) {
+        failed.add(first);
+        return azureAnswers.serverError();
+      }
+      if (asked.paths.some((p) => script.never?.includes(p)))
+        return { ...completion(filesOf({ 'elsewhere/other.txt': 'x\n' })), stream };
+    }
+    let content = answerTo(service, asked);
+    let finishReason = 'stop';
+    const limit = body.max_completion_tokens;
+    if (limit !== undefined && content.length > limit * 4) {
+      content = content.slice(0, limit * 4);
+      finishReason = 'length';
+    }
+    return {
+      ...completion(content, {
+        finishReason,
+        promptTokens: 200,
+        completionTokens: Math.ceil(content.length / 4),
+      }),
+      stream,
+    };
+  };
 }
