@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OUTPUTS } from '../../tasks/CodeSynthesis/src/core/contract';
+import { parseIntent } from '../../tasks/CodeSynthesis/src/core/intent';
 import { agent, outcome, visibleOutput, type TaskRunOptions } from '../support/agent-run';
 import {
   API_KEY,
@@ -25,6 +26,20 @@ const CONN = '0f5e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
 const SERVICE = sizedService(10, 600, 'svc');
 const PATHS = Object.keys(SERVICE);
 const contentOf = (p: string) => (SERVICE[p] as { content: string }).content;
+const STACK_CARD = `stack:
+  name: shop
+  services:
+    - name: catalogue
+      language: python
+      framework: flask
+      endpoints: [GET /products]
+    - name: orders
+      language: typescript
+      framework: express
+      endpoints: [GET /orders]
+`;
+/** Stack cards exist once core/intent.ts parses them (kind 'stack'); until then these tests are pending. */
+const stackCards = () => parseIntent(STACK_CARD).kind === ('stack' as string);
 
 describe('bundle: planned generation, streaming and reuse', function () {
   this.timeout(120_000);
@@ -164,6 +179,25 @@ describe('bundle: planned generation, streaming and reuse', function () {
     assert.equal(manifest.calls[0].finishReason, 'length');
     assert.equal(manifest.generation.strategy, 'planned');
     assert.equal(manifest.generation.requested, 'auto');
+  });
+
+  it('a stack card through the fake model: auto outlines it and writes every service', async function () {
+    if (!stackCards()) this.skip();
+    const stack = { 'catalogue/app.py': 'app = 1\n', 'orders/src/app.ts': 'export const app = 1;\n' };
+    const openai = world.replaceOpenAI({ respond: serviceResponder(stack) });
+    await runOk({ intent: STACK_CARD });
+    assert.equal(asked(openai.chats)[0], 'outline');
+    for (const [p, content] of Object.entries(stack))
+      assert.equal(fs.readFileSync(path.join(dir.out, p), 'utf8'), content);
+  });
+
+  it('a stack card offline: rendered at once, no model call', async function () {
+    if (!stackCards()) this.skip();
+    const openai = serve();
+    await runOk({ provider: 'offline', intent: STACK_CARD, generationStrategy: 'auto' });
+    assert.equal(openai.chats.length, 0);
+    assert.ok(fs.existsSync(path.join(dir.out, 'catalogue')));
+    assert.ok(fs.existsSync(path.join(dir.out, 'orders')));
   });
 
   it('reuse: an unchanged rerun signs in to nothing and calls no model; a changed setting is one call; an edited file is kept and reported', async () => {

@@ -58,7 +58,7 @@ export class ServiceModel implements ModelClient {
       let content = asked.kind === 'outline' && this.outline ? this.outline : answerTo(this.service, asked);
       let finishReason = 'stop';
       if (asked.kind === 'all' && this.cutSingle) {
-        content = content.slice(0, 200);
+        content = content.slice(0, Math.floor(content.length / 2));
         finishReason = 'length';
       }
       if (asked.kind === 'files')

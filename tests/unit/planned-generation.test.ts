@@ -265,6 +265,11 @@ describe('planned generation', () => {
     assert.equal(manifest.generation.strategy, 'planned');
     assert.match(host.summary ?? '', /\*\*Generation:\*\* planned \(generationStrategy auto\)/);
     assert.ok(host.lines.some((l) => /does not fit in one reply/.test(l.text)));
+    assert.deepEqual(
+      host.progressed.filter((p) => / of 8 /.test(p.text)).map((p) => p.text),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8].map((n) => `${n} of 8 file(s) generated`),
+      'the files of the cut reply are not counted',
+    );
   });
 
   it('auto: a service that fits in one reply is one call', async () => {

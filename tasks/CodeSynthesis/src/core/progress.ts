@@ -33,9 +33,13 @@ export class GenerationProgress {
     this.timer = ports.ticker?.(PROGRESS_EVERY_MS, () => this.tick());
   }
 
-  /** The outline is known: `total` files are to come. */
+  /**
+   * The outline is known: `total` files are to come, counted from none (files counted in a single reply
+   * cut off before it, which is not used, are dropped).
+   */
   expect(total: number): void {
     this.total = total;
+    this.done = 0;
     this.report();
   }
 
