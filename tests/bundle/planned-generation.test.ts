@@ -226,7 +226,7 @@ describe('bundle: planned generation, streaming and reuse', function () {
     ({ o } = await runOk(inputs));
     assert.equal(openai.chats.length, 0);
     assert.deepEqual(snapshotTree(dir.out), before, 'the edit is kept');
-    assert.match(o.message ?? '', /kept 1 file\(s\) people edited since \(svc\/module_02\.py\)\.$/);
+    assert.match(o.message ?? '', /kept 1 file\(s\) people edited since \("svc\/module_02\.py"\)\.$/);
 
     // A changed setting: a normal run, one call.
     openai = serve();

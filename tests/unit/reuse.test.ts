@@ -127,7 +127,7 @@ describe('reuse', () => {
     assert.equal(second.host.result?.outcome, 'Succeeded');
     assert.match(
       second.host.result!.message,
-      /; kept 1 file\(s\) people edited since \(weather\/app\.py\)\.$/,
+      /; kept 1 file\(s\) people edited since \("weather\/app\.py"\)\.$/,
     );
     assert.ok(
       second.host.lines.some((l) => l.level === 'untrusted' && l.text === '  kept (edited): weather/app.py'),

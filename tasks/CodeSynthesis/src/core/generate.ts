@@ -1,8 +1,8 @@
 /**
  * The generate stage: connect to the model (sign in, read the key) once the intent is known to be
  * usable, then ask for the files in one reply or, planned (generate-planned.ts), an outline and then the
- * files in parallel calls (strategy.ts chooses). Also the one way any stage calls the model (callModel),
- * so that every call is timed and recorded for the manifest.
+ * files in parallel calls (strategy.ts chooses). callModel (call-model.ts, re-exported here) is the one
+ * way any stage calls the model, so that every call is timed and recorded for the manifest.
  */
 import { callModel, describeModel, readReply, throwIfAborted } from './call-model';
 import type { Generated, Prepared } from './draft';

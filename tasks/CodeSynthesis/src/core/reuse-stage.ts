@@ -134,7 +134,7 @@ export function describeReuse(result: SynthesisResult): string {
   return (
     `The files in ${result.outputDirectory} are up to date (the same inputs as the generation of ${result.reused?.generatedAt ?? ''}): no model was called and nothing was written` +
     (edited.length
-      ? `; kept ${edited.length} file(s) people edited since (${edited.slice(0, 5).join(', ')}${edited.length > 5 ? ', ...' : ''})`
+      ? `; kept ${edited.length} file(s) people edited since (${edited.slice(0, 5).map(showPath).join(', ')}${edited.length > 5 ? ', ...' : ''})`
       : '') +
     '.'
   );
