@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, TASK_ENTRY, agentEnv } from './agent-env.cjs';
+import { benchGeneration } from './bench-generation.mjs';
 import { nodeBinary } from './node-runtime.mjs';
 
 const N = Number(process.env.BENCH_RUNS ?? 15);
@@ -60,3 +61,4 @@ try {
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }
+await benchGeneration();

@@ -130,7 +130,7 @@ describe('CLI', function () {
     assert.match(r.out, /^ {2}2 +usage error/m);
   });
 
-  it('writes the offline service, and a second run finds the same files unchanged', () => {
+  it('writes the offline service; a second run reuses it, and one with --reuse false finds the same files unchanged', () => {
     const out = path.join(work, 'out');
     const first = cli(['--intent', 'examples/weather.yaml', '--out', out]);
     assert.equal(first.code, 0, first.out);
@@ -138,7 +138,10 @@ describe('CLI', function () {
     assert.ok(fs.existsSync(path.join(out, '.synthesis', 'manifest.json')));
     const second = cli(['--intent', 'examples/weather.yaml', '--out', out]);
     assert.equal(second.code, 0, second.out);
-    assert.match(second.out, /unchanged: weather\/app\.py/);
+    assert.match(second.out, /The files are up to date/);
+    const third = cli(['--intent', 'examples/weather.yaml', '--out', out, '--reuse', 'false']);
+    assert.equal(third.code, 0, third.out);
+    assert.match(third.out, /unchanged: weather\/app\.py/);
   });
 
   it('fails on a conflict and leaves the directory as it was', () => {

@@ -200,7 +200,8 @@ const CASES: FailureCase[] = [
   },
   {
     name: 'Azure OpenAI reply cut off at the token limit (finish_reason length)',
-    inputs: { ...apiKeyAuth, maxOutputTokens: '256' },
+    // 'single': with 'auto' (the default) a cut reply goes on as a planned generation.
+    inputs: { ...apiKeyAuth, maxOutputTokens: '256', generationStrategy: 'single' },
     answers: [
       completion('{"files":[{"path":"svc/app.py","content":"import fla', {
         finishReason: 'length',

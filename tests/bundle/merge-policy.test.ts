@@ -41,6 +41,8 @@ describe("bundle: conflictPolicy 'merge'", function () {
       endpoint: 'https://my-resource.openai.azure.com/',
       deployment: 'gpt-4o',
       conflictPolicy: 'merge',
+      // Each run has the same inputs and another answer from the model: a regeneration, not a reuse.
+      reuse: 'false',
     },
     variables: world.behindProxy(dir),
     secrets: world.proxySecret,

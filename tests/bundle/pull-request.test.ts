@@ -216,7 +216,8 @@ describe("bundle: reviewMode 'pullRequest' against Azure Repos Git", function ()
   });
 
   it('merge conflicts go to the branch with their markers; the run is SucceededWithIssues and the output directory unchanged', async () => {
-    const merge = options({ conflictPolicy: 'merge' });
+    // The same inputs twice, another answer from the model the second time: a regeneration, not a reuse.
+    const merge = options({ conflictPolicy: 'merge', reuse: 'false' });
     assert.equal((await runWith({ 'weather/app.py': APP_V1 }, merge)).o.result, 'Succeeded');
     const app = path.join(dir.out, 'services', 'weather', 'app.py');
     fs.writeFileSync(app, 'a = 1\nb = 20\nc = 3\n');

@@ -7,7 +7,13 @@
  *
  * It checks the credential, the api-version and the deployment as the real services do and answers with
  * their documented bodies; tests can queue scripted answers (429, content filter, ...) that are served,
- * in order, to requests that pass those checks.
+ * in order, to requests that pass those checks, or answer from the request itself (`respond`).
+ *
+ * A request with `stream: true` gets a 200 completion as the services stream it: server-sent events of
+ * `chat.completion.chunk`s (Azure first sends one with the prompt's filter results and no choices), the
+ * content a few characters a chunk, the finish_reason, the usage when `stream_options.include_usage`
+ * asks for it, then `data: [DONE]`; at a fixed rate of chunks per second when asked, and cut off (the
+ * connection closed: no finish_reason, no [DONE]) after a given chunk when asked. Errors stay JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, ProxyAgent, fetch as undiciFetch } from 'undici';
@@ -23,6 +29,18 @@ export interface FakeAnswer {
   delayMs?: number;
   /** Sent as is instead of `body` as JSON (with content-type application/json unless `headers` says otherwise). */
   raw?: string;
+  /** How a 200 completion is streamed to a request with `stream: true`. */
+  stream?: StreamScript;
+}
+
+/** How to stream one completion. */
+export interface StreamScript {
+  /** Content chunks (about 4 characters, one "token" each) per second; default the fake's, or at once. */
+  tokensPerSecond?: number;
+  /** Close the connection after this many content chunks: no finish_reason, no [DONE]. */
+  cutAfter?: number;
+  /** Answer with the whole completion as JSON, as a service that ignores `stream` does. */
+  notStreamed?: boolean;
 }
 
 /** A chat request as the fake saw it. */
@@ -48,6 +66,10 @@ export interface FakeOpenAIOptions {
   jsonSchema?: boolean;
   /** Hosts to answer (default OPENAI_HOSTS, which includes 127.0.0.1: list this route after others sharing the server). */
   host?: RegExp;
+  /** The rate every stream is sent at, in content chunks per second (default: at once). */
+  tokensPerSecond?: number;
+  /** Answers a request that passed the checks when the queue is empty; undefined: the default answer. */
+  respond?: (chat: SeenChat) => FakeAnswer | undefined;
 }
 
 export interface FakeOpenAI {
@@ -55,6 +77,8 @@ export interface FakeOpenAI {
   chats: SeenChat[];
   /** Queue answers for the next requests that pass the credential, api-version and deployment checks. */
   enqueue(...answers: FakeAnswer[]): void;
+  /** Chat requests being answered now, and the most at once so far. */
+  readonly load: { inFlight: number; maxInFlight: number };
 }
 
 export const DEFAULT_CONTENT = JSON.stringify({
@@ -73,11 +97,14 @@ export function fakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
   const apiVersions = options.apiVersions ?? ['2024-10-21', '2025-04-01-preview'];
   const queue: FakeAnswer[] = [];
   const chats: SeenChat[] = [];
+  const load = { inFlight: 0, maxInFlight: 0 };
 
-  const answer = async (res: ServerResponse, a: FakeAnswer): Promise<void> => {
+  const answer = async (res: ServerResponse, a: FakeAnswer, chat?: SeenChat): Promise<void> => {
     if (a.delayMs) await new Promise((r) => setTimeout(r, a.delayMs));
     if (res.destroyed) return;
     const headers = { 'apim-request-id': 'req-' + chats.length, ...a.headers };
+    if (chat?.body['stream'] === true && a.status === 200 && a.raw === undefined && !a.stream?.notStreamed)
+      return streamCompletion(res, a, chat, headers, options.tokensPerSecond);
     if (a.raw === undefined) return sendJson(res, a.status, a.body, headers);
     res.writeHead(a.status, { 'content-type': 'application/json', ...headers });
     res.end(a.raw);
@@ -120,11 +147,129 @@ export function fakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
           return answer(res, openAIAnswers.jsonSchemaUnsupported());
       }
       if ('max_tokens' in body) return answer(res, unsupportedParameter('max_tokens'));
-      const next = queue.shift();
-      return answer(res, next ?? completion(options.content ?? DEFAULT_CONTENT, { model: deployment }));
+      const chat = chats.at(-1)!;
+      const next =
+        queue.shift() ??
+        options.respond?.(chat) ??
+        completion(options.content ?? DEFAULT_CONTENT, { model: deployment });
+      load.inFlight += 1;
+      load.maxInFlight = Math.max(load.maxInFlight, load.inFlight);
+      try {
+        return await answer(res, next, chat);
+      } finally {
+        load.inFlight -= 1;
+      }
     },
   };
-  return { route, chats, enqueue: (...answers) => queue.push(...answers) };
+  return { route, chats, enqueue: (...answers) => queue.push(...answers), load };
+}
+
+/** The shape completion() builds, as far as streaming reads it. */
+interface CompletionBody {
+  id: string;
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  prompt_filter_results?: unknown;
+  choices: {
+    message: { content: string | null; refusal: string | null };
+    finish_reason: string;
+    content_filter_results?: unknown;
+  }[];
+  usage: unknown;
+}
+
+/** A 200 completion as server-sent events of chunks (see the file's comment). */
+async function streamCompletion(
+  res: ServerResponse,
+  a: FakeAnswer,
+  chat: SeenChat,
+  headers: Record<string, string>,
+  defaultRate: number | undefined,
+): Promise<void> {
+  const body = a.body as CompletionBody;
+  const choice = body.choices[0]!;
+  const azure = chat.style === 'azure';
+  const pieces = (choice.message.content ?? '').match(/[\s\S]{1,4}/g) ?? [];
+  const rate = a.stream?.tokensPerSecond ?? defaultRate;
+  const cutAfter = a.stream?.cutAfter;
+  const base = {
+    id: body.id,
+    object: 'chat.completion.chunk',
+    created: body.created,
+    model: body.model,
+    system_fingerprint: body.system_fingerprint,
+  };
+  const filter = azure ? { content_filter_results: {} } : {};
+  const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+  // What was written reaches the client, then the connection closes mid-body (no last chunk).
+  const cut = (): void => void res.socket?.end();
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    ...headers,
+  });
+  if (azure)
+    send({
+      choices: [],
+      created: 0,
+      id: '',
+      model: '',
+      object: '',
+      prompt_filter_results: body.prompt_filter_results,
+    });
+  send({
+    ...base,
+    choices: [
+      {
+        index: 0,
+        delta: { role: 'assistant', content: '', refusal: null },
+        finish_reason: null,
+        logprobs: null,
+        ...filter,
+      },
+    ],
+    usage: null,
+  });
+  const start = Date.now();
+  for (const [i, piece] of pieces.entries()) {
+    if (cutAfter === i) return cut();
+    if (rate) {
+      const wait = start + (i * 1000) / rate - Date.now();
+      if (wait > 4) await new Promise((r) => setTimeout(r, wait));
+    }
+    if (res.destroyed) return;
+    send({
+      ...base,
+      choices: [{ index: 0, delta: { content: piece }, finish_reason: null, logprobs: null, ...filter }],
+      usage: null,
+    });
+  }
+  if (cutAfter !== undefined) return cut();
+  if (choice.message.refusal)
+    send({
+      ...base,
+      choices: [
+        { index: 0, delta: { refusal: choice.message.refusal }, finish_reason: null, logprobs: null },
+      ],
+      usage: null,
+    });
+  send({
+    ...base,
+    choices: [
+      {
+        index: 0,
+        delta: {},
+        finish_reason: choice.finish_reason,
+        logprobs: null,
+        ...(azure ? { content_filter_results: choice.content_filter_results ?? {} } : {}),
+      },
+    ],
+    usage: null,
+  });
+  const streamOptions = chat.body['stream_options'] as { include_usage?: boolean } | undefined;
+  if (streamOptions?.include_usage) send({ ...base, choices: [], usage: body.usage });
+  res.end('data: [DONE]\n\n');
 }
 
 /** A chat.completion as Azure returns it (with prompt_filter_results and choice content_filter_results). */

@@ -41,6 +41,8 @@ export class FakeHost implements AgentHost {
   /** The SARIF logs published, in order. */
   readonly sarif: string[] = [];
   summary?: string;
+  /** Every progress report, in order. */
+  readonly progressed: { percent: number; text: string }[] = [];
   result?: { succeeded: boolean; outcome: TaskOutcome; message: string };
   readonly controller = new AbortController();
   readonly signal = this.controller.signal;
@@ -99,6 +101,9 @@ export class FakeHost implements AgentHost {
   }
   untrusted(text: string) {
     this.lines.push({ level: 'untrusted', text });
+  }
+  progress(percent: number, text: string) {
+    this.progressed.push({ percent, text });
   }
   setResult(outcome: TaskOutcome, message: string) {
     this.result = { succeeded: outcome === 'Succeeded', outcome, message };

@@ -115,8 +115,11 @@ describe('integration: Azure OpenAI client (real openai SDK over HTTPS)', () => 
       type: 'json_schema',
       json_schema: { name: 'generated_files', schema: chatRequest().responseSchema.schema, strict: true },
     });
-    for (const absent of ['max_tokens', 'max_completion_tokens', 'temperature', 'seed', 'stream'])
+    for (const absent of ['max_tokens', 'max_completion_tokens', 'temperature', 'seed'])
       assert.ok(!(absent in body), `${absent} must not be sent`);
+    // Streamed, with the usage in the last chunk (streamed-replies.test.ts covers the stream itself).
+    assert.equal(body['stream'], true);
+    assert.deepEqual(body['stream_options'], { include_usage: true });
     // The prompt store records the body exactly as it went out.
     assert.deepEqual(sent, body);
     assert.ok(

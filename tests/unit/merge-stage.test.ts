@@ -18,6 +18,8 @@ const INPUTS: RawInputs = {
   intent: 'service:\n  name: svc\n  language: python\n  framework: flask\n',
   outputDirectory: '/work/out',
   conflictPolicy: 'merge',
+  // Each test regenerates with the same inputs and another answer from the model: no reuse.
+  reuse: 'false',
 };
 const V1 = 'import os\n\n\ndef port():\n    return 8080\n\n\ndef name():\n    return "svc"\n';
 const V2 =

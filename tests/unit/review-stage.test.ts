@@ -163,7 +163,8 @@ describe("reviewMode 'pullRequest'", () => {
     const before = new Map(tree.files);
     const commits = tree.commits;
 
-    const host = new FakeHost({ ...INPUTS, conflictPolicy: 'merge' });
+    // The same inputs, another answer from the model: a regeneration, so no reuse.
+    const host = new FakeHost({ ...INPUTS, conflictPolicy: 'merge', reuse: 'false' });
     const publisher = new FakePublisher(tree);
     await run(host, async () => ports(host, tree, publisher, { 'svc/app.py': 'a = 1\nb = 200\nc = 3\n' }));
     assert.equal(host.result?.outcome, 'SucceededWithIssues', host.result?.message);

@@ -158,6 +158,7 @@ describe('run', () => {
       [OUTPUTS.pullRequestId]: '',
       [OUTPUTS.pullRequestUrl]: '',
       [OUTPUTS.reviewBranch]: '',
+      [OUTPUTS.reused]: 'false',
     });
     assert.match(host.summary ?? '', /weather\/app\.py/);
   });

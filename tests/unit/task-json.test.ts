@@ -89,6 +89,9 @@ const EXPECTED: Record<string, [string, string | boolean | undefined]> = {
   reviewTargetBranch: ['string', undefined],
   reviewDraft: ['boolean', false],
   reviewers: ['multiLine', undefined],
+  generationStrategy: ['pickList', 'auto'],
+  concurrency: ['string', '4'],
+  reuse: ['boolean', true],
 };
 
 /**
@@ -198,6 +201,7 @@ describe('task.json', () => {
     assert.deepEqual(options(INPUTS.authMode), ['keyVault', 'entraId', 'apiKey']);
     assert.deepEqual(options(INPUTS.conflictPolicy), ['fail', 'overwrite', 'skip', 'merge']);
     assert.deepEqual(options(INPUTS.reviewMode), ['none', 'pullRequest']);
+    assert.deepEqual(options(INPUTS.generationStrategy), ['auto', 'single', 'planned']);
     for (const input of task.inputs.filter((i) => i.type === 'pickList' && i.options)) {
       assert.ok(
         Object.keys(input.options!).includes(String(input.defaultValue)),

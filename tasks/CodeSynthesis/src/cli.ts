@@ -37,6 +37,9 @@ const FLAGS: Record<string, InputName> = {
   'repair-attempts': INPUTS.repairAttempts,
   'validate-timeout-seconds': INPUTS.validateTimeoutSeconds,
   'validate-working-directory': INPUTS.validateWorkingDirectory,
+  'generation-strategy': INPUTS.generationStrategy,
+  concurrency: INPUTS.concurrency,
+  reuse: INPUTS.reuse,
 };
 
 export const HELP = `code-synthesis: turn an intent into source files (the CodeSynthesis@1 task, run locally).
@@ -68,6 +71,11 @@ Usage: code-synthesis --intent FILE --out DIR [options]
   --validate-command CMD   run CMD (bash -c; cmd /c on Windows) over a scratch copy with the files; on failure
                            the model repairs them (--repair-attempts N, default 2); still failing: nothing written
   --validate-timeout-seconds N, --validate-working-directory DIR (relative to --out)
+  --generation-strategy S  auto (default): planned for stack cards and services too big for one reply;
+                           single: one reply; planned: an outline, then the files in parallel calls
+  --concurrency N          file calls at once in a planned generation (1-16, default 4)
+  --reuse B                true (default): when the last manifest's inputs are these and its files are
+                           there, call no model and write nothing; false: always generate
   --temperature T, --max-output-tokens N, --seed N, --timeout-seconds N
   --json                   print one JSON object on stdout when the run ends (result, exitCode, message,
                            outputs); every other line goes to stderr

@@ -30,6 +30,12 @@ export async function compose(settings: Settings, host: AgentHost): Promise<Synt
       ...(sources ? { confinedTo: sources } : {}),
     }),
     clock: { now: () => new Date() },
+    ticker: (everyMs, tick) => {
+      const timer = setInterval(tick, everyMs);
+      // The progress lines must never keep the task alive.
+      timer.unref();
+      return { stop: () => clearInterval(timer) };
+    },
     signal: host.signal,
     version: VERSION,
     connectModel: (_intent, signal) => connectModel(settings, host, signal),

@@ -6,6 +6,7 @@ import { FindingsError, isSynthesisError, type CancelledError } from './core/err
 import type { PipelineHost, TaskOutcome } from './core/ports';
 import { parseSettings, type RawInputs, type Settings } from './core/settings';
 import { attachSummary, fileCounts } from './core/publish';
+import { describeReuse } from './core/reuse-stage';
 import { renderBlockedSummary } from './core/summary';
 import { synthesize, type SynthesisPorts, type SynthesisResult } from './core/synthesize';
 
@@ -45,6 +46,7 @@ export async function run<H extends PipelineHost>(
 
 /** The result and its message for a run that produced files. */
 function outcomeOf(result: SynthesisResult, cancelledLate: boolean): [TaskOutcome, string] {
+  if (result.reused) return ['Succeeded', describeReuse(result)];
   const { written, unchanged, skipped } = fileCounts(result.manifest);
   const findings = result.findings.length;
   const { review } = result;

@@ -40,6 +40,9 @@ export const INPUTS = {
   reviewTargetBranch: 'reviewTargetBranch',
   reviewDraft: 'reviewDraft',
   reviewers: 'reviewers',
+  generationStrategy: 'generationStrategy',
+  concurrency: 'concurrency',
+  reuse: 'reuse',
 } as const;
 
 export type InputName = (typeof INPUTS)[keyof typeof INPUTS];
@@ -57,6 +60,7 @@ export const OUTPUTS = {
   pullRequestId: 'pullRequestId',
   pullRequestUrl: 'pullRequestUrl',
   reviewBranch: 'reviewBranch',
+  reused: 'reused',
 } as const;
 
 export type OutputName = (typeof OUTPUTS)[keyof typeof OUTPUTS];
@@ -76,6 +80,8 @@ export const DEFAULTS = {
   repairAttempts: 2,
   validateTimeoutSeconds: 600,
   reviewMode: 'none',
+  generationStrategy: 'auto',
+  concurrency: 4,
 } as const;
 
 /** Where the manifest is written, relative to the output directory. */

@@ -200,3 +200,18 @@ export class ArchiveError extends SynthesisError {
     );
   }
 }
+
+/**
+ * A planned generation could not get a file of its outline from the model, after its attempts (or the
+ * service failed the call): nothing was written. `paths` are the files the failed call asked for.
+ */
+export class FileGenerationError extends SynthesisError {
+  constructor(
+    readonly paths: readonly string[],
+    message: string,
+    hint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, 'model reply', hint, options);
+  }
+}

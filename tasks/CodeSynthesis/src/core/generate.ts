@@ -1,16 +1,21 @@
 /**
  * The generate stage: connect to the model (sign in, read the key) once the intent is known to be
- * usable, ask for the files, parse the reply. Also the one way any stage calls the model (callModel),
- * so that every call is timed and recorded for the manifest.
+ * usable, then ask for the files in one reply or, planned (generate-planned.ts), an outline and then the
+ * files in parallel calls (strategy.ts chooses). callModel (call-model.ts, re-exported here) is the one
+ * way any stage calls the model, so that every call is timed and recorded for the manifest.
  */
-import type { Generated, ModelCall, Prepared } from './draft';
-import { CancelledError } from './errors';
+import { callModel, describeModel, readReply, throwIfAborted } from './call-model';
+import type { Generated, Prepared } from './draft';
+import { generatePlanned } from './generate-planned';
 import type { Intent } from './intent';
-import type { Clock, Logger, ModelClient, ModelRequest, PipelineHost } from './ports';
-import { maskReplyFields, promptFilePath } from './provenance';
-import { parseReply, type ParsedReply } from './reply';
+import type { Clock, Logger, ModelClient, PipelineHost } from './ports';
+import { GenerationProgress, type ProgressPorts } from './progress';
+import type { Settings } from './settings';
+import { chooseStrategy } from './strategy';
 
-export interface GeneratePorts {
+export { callModel, readReply, throwIfAborted } from './call-model';
+
+export interface GeneratePorts extends Omit<ProgressPorts, 'log'> {
   log: Logger;
   clock: Clock;
   /**
@@ -20,18 +25,57 @@ export interface GeneratePorts {
   connectModel(intent: Intent, signal: AbortSignal): Promise<ModelClient>;
   signal: AbortSignal;
   /** Masks registered secrets in what the service sent back (reply id, model, fingerprint). */
-  report: Pick<PipelineHost, 'mask'>;
+  report: Pick<PipelineHost, 'mask' | 'progress'>;
 }
 
+/** The settings the generate stage reads. */
+export type GenerateSettings = Pick<Settings, 'generation' | 'deniedPaths' | 'maxFiles' | 'maxTotalBytes'>;
+
 /**
- * Connect, ask for the files and parse the reply.
- * @throws ModelError, CredentialError, ReplyError, CancelledError.
+ * Connect, ask for the files and parse the reply (or replies).
+ * @throws ModelError, CredentialError, ReplyError, CancelledError; planned, also FileGenerationError
+ *   naming the file that could not be generated, and PathError / LimitError for the outline's paths.
  */
-export async function generate<T extends Prepared>(draft: T, ports: GeneratePorts): Promise<T & Generated> {
+export async function generate<T extends Prepared>(
+  draft: T,
+  settings: GenerateSettings,
+  ports: GeneratePorts,
+): Promise<T & Generated> {
   const model = await ports.connectModel(draft.intent, ports.signal);
   throwIfAborted(ports.signal);
+  const choice = chooseStrategy(settings.generation.strategy, draft.intent, model.info.provider);
+  if (choice.note) ports.log.info(choice.note);
+  const progress = new GenerationProgress(ports);
+  try {
+    const generated =
+      choice.strategy === 'planned'
+        ? await generatePlanned(draft, model, [], settings, ports, progress)
+        : await generateSingle(draft, model, choice.fallBackToPlanned, settings, ports, progress);
+    progress.finish(generated.proposed.length);
+    return generated;
+  } finally {
+    progress.stop();
+  }
+}
+
+/** One request, one reply with every file; a reply cut at the token limit switches to planned when asked. */
+async function generateSingle<T extends Prepared>(
+  draft: T,
+  model: ModelClient,
+  fallBackToPlanned: boolean,
+  settings: GenerateSettings,
+  ports: GeneratePorts,
+  progress: GenerationProgress,
+): Promise<T & Generated> {
   ports.log.info(`Asking ${describeModel(model)} for the files...`);
-  const call = await callModel(model, draft.request, 'generate', [], ports);
+  const call = await callModel(model, draft.request, 'generate', [], ports, progress.observe(true));
+  if (fallBackToPlanned && call.reply.finishReason === 'length') {
+    ports.log.info(
+      `The reply was cut off at the output token limit (${call.reply.usage.completionTokens} tokens): the service does not fit in one reply, so it is generated with an outline, then file by file (generationStrategy 'auto').`,
+    );
+    const cut = { ...call, rejected: 'cut off at the output token limit' };
+    return generatePlanned(draft, model, [cut], settings, ports, progress);
+  }
   const parsed = readReply(call, ports.log);
   return {
     ...draft,
@@ -39,53 +83,11 @@ export async function generate<T extends Prepared>(draft: T, ports: GeneratePort
     calls: [call],
     proposed: parsed.files.map((f) => ({ path: f.path, content: f.content, call: 0 })),
     ...(parsed.summary ? { modelSummary: parsed.summary } : {}),
+    generation: {
+      requested: settings.generation.strategy,
+      strategy: 'single',
+      concurrency: settings.generation.concurrency,
+      maxInFlight: {},
+    },
   };
-}
-
-/**
- * One model call, timed, logged and given its prompt record's path (unique among `earlier` calls').
- * @throws what the model client throws (ModelError, CredentialError, CancelledError).
- */
-export async function callModel(
-  model: ModelClient,
-  request: ModelRequest,
-  purpose: ModelCall['purpose'],
-  earlier: readonly ModelCall[],
-  ports: Pick<GeneratePorts, 'log' | 'clock' | 'signal' | 'report'>,
-): Promise<ModelCall> {
-  const startedAt = ports.clock.now();
-  // The service's own strings name the prompt file and reach the manifest: masked before any use.
-  const reply = maskReplyFields(await model.complete(request, ports.signal), (text) =>
-    ports.report.mask(text),
-  );
-  const finishedAt = ports.clock.now();
-  // The id and finish reason are the service's text: printed only through the untrusted channel.
-  ports.log.untrusted(
-    `Reply ${reply.id}: ${reply.usage.promptTokens} prompt + ${reply.usage.completionTokens} completion tokens, finish reason '${reply.finishReason}'.`,
-    'info',
-  );
-  const promptFile = promptFilePath(
-    reply,
-    earlier.map((c) => c.promptFile),
-  );
-  return { purpose, request, reply, startedAt, finishedAt, promptFile };
-}
-
-/** The call's reply as files; a reply in fenced blocks is accepted with a warning. @throws ReplyError. */
-export function readReply(call: ModelCall, log: Logger): ParsedReply {
-  const parsed = parseReply(call.reply);
-  if (parsed.format === 'fences')
-    log.warn('The reply was not structured JSON; files were read from path-tagged fenced code blocks.');
-  return parsed;
-}
-
-function describeModel(model: ModelClient): string {
-  const { provider, deployment, endpointHost } = model.info;
-  return [provider, deployment && `'${deployment}'`, endpointHost && `at ${endpointHost}`]
-    .filter(Boolean)
-    .join(' ');
-}
-
-export function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError();
 }

@@ -4,11 +4,14 @@
  */
 import { createHash } from 'node:crypto';
 import { INPUTS, MANIFEST_PATH } from './contract';
+import type { CallPurpose, Phase } from './draft';
 import { InputError } from './errors';
 import type { Intent } from './intent';
 import { showPath } from './paths';
 import type { BuildInfo, FileToWrite, ModelInfo, ModelReply, PathState, TokenUsage } from './ports';
+import type { Fingerprint } from './fingerprint';
 import type { Severity } from './scan';
+import type { GenerationStrategy } from './settings';
 import type { ValidationRound } from './validate';
 
 /**
@@ -43,8 +46,15 @@ export type IntentSource =
 
 /** One model call, and where its prompt is stored. */
 export interface ManifestCall {
-  /** `generate`: the first request for files; `repair`: a request after validateCommand failed. */
-  purpose: 'generate' | 'repair';
+  /**
+   * `generate`: the request for every file in one reply; `outline`: the outline of a planned
+   * generation; `file`: some of its files (`paths`); `repair`: a request after validateCommand failed.
+   */
+  purpose: CallPurpose;
+  /** A `file` call: the paths it asked for. */
+  paths?: string[];
+  /** The reply was not used, and the call was made again (or, cut at the token limit, planned): why. */
+  rejected?: string;
   replyId: string;
   /** The prompt record, relative to the output directory (.synthesis/prompts/<reply id>.json). */
   promptFile: string;
@@ -58,6 +68,25 @@ export interface ManifestCall {
   messages: number;
   /** SHA-256 of the request's messages (roles and contents, as JSON). */
   messagesSha256: string;
+}
+
+/** One phase of the generation: its calls, their tokens, its wall time and the most calls at once. */
+export interface GenerationPhase {
+  phase: Phase;
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** From the first call's start to the last call's end. */
+  wallMs: number;
+  maxInFlight: number;
+}
+
+/** How the files were generated: the strategy used (and asked for), and each phase. */
+export interface ManifestGeneration {
+  strategy: 'single' | 'planned';
+  requested: GenerationStrategy;
+  concurrency: number;
+  phases: GenerationPhase[];
 }
 
 export interface Manifest {
@@ -87,6 +116,10 @@ export interface Manifest {
   model: ModelInfo & { model: string; replyId: string; finishReason: string };
   usage: { promptTokens: number; completionTokens: number; estimatedCost?: number };
   calls: ManifestCall[];
+  /** The strategy and its phases (calls, tokens, wall time, the most in flight). */
+  generation?: ManifestGeneration;
+  /** What decided the files: a later run with the same fingerprint reuses them (reuse-stage.ts). */
+  fingerprint?: Fingerprint;
   findings: Record<Severity, number> & { byRule: Record<string, number> };
   /** The rounds of validateCommand, when it is set: the first run, then one per repair. */
   validation?: ValidationRound[];
@@ -119,6 +152,8 @@ export interface ManifestInput {
   usage?: TokenUsage;
   /** The model calls (default none). */
   calls?: readonly ManifestCall[];
+  generation?: ManifestGeneration;
+  fingerprint?: Fingerprint;
   /** Rule id and severity of each finding (default none). */
   findings?: readonly { ruleId: string; severity: Severity }[];
   validation?: readonly ValidationRound[];
@@ -204,6 +239,12 @@ export function buildManifest(input: ManifestInput): Manifest {
       ...(input.estimatedCost !== undefined ? { estimatedCost: input.estimatedCost } : {}),
     },
     calls: (input.calls ?? []).map((c) => ({ ...c, usage: { ...c.usage } })),
+    ...(input.generation
+      ? { generation: { ...input.generation, phases: input.generation.phases.map((p) => ({ ...p })) } }
+      : {}),
+    ...(input.fingerprint
+      ? { fingerprint: { sha256: input.fingerprint.sha256, parts: { ...input.fingerprint.parts } } }
+      : {}),
     findings: {
       error: findings.filter((f) => f.severity === 'error').length,
       warning: findings.filter((f) => f.severity === 'warning').length,

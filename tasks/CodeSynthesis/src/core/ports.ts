@@ -58,6 +58,11 @@ export interface PipelineHost extends Logger {
   readonly signal: AbortSignal;
   /** The task result. Only run.ts calls it. */
   setResult(result: TaskOutcome, message: string): void;
+  /**
+   * How far the run has come, 0-100, and what it is doing (`task.setprogress` in a pipeline, a line on
+   * stderr from the CLI). `text` is our own text, safe to print.
+   */
+  progress(percent: number, text: string): void;
 }
 
 /** Reads a secret by name (Key Vault). Throws CredentialError naming the store and the permission. */
@@ -123,10 +128,25 @@ export interface ModelInfo {
   archive?: { file: string; format: 'zip' | 'tar' | 'tar.gz'; sha256: string; bytes: number };
 }
 
+/**
+ * Sees a reply while it streams in. `received` gets each piece of content as it arrives (untrusted
+ * text, for counting: never printed); `restarted` says the stream broke and the call is being sent
+ * again, so what was received so far is void.
+ */
+export interface ReplyObserver {
+  received(text: string): void;
+  restarted(): void;
+}
+
 /** A chat model that returns files. Throws ModelError for service failures. */
 export interface ModelClient {
   readonly info: ModelInfo;
-  complete(request: ModelRequest, signal: AbortSignal): Promise<ModelReply>;
+  /**
+   * Send one request and return the whole reply; a streamed reply is returned only once it is complete
+   * (a stream cut off is retried or fails, never returned in part).
+   * @param observer sees the reply as it streams in, when the client streams.
+   */
+  complete(request: ModelRequest, signal: AbortSignal, observer?: ReplyObserver): Promise<ModelReply>;
 }
 
 /** A file ready to be written: a checked, normalised relative path with '/' separators. */
@@ -178,3 +198,6 @@ export interface FileReader {
 export interface Clock {
   now(): Date;
 }
+
+/** Calls `tick` every `everyMs` until stopped: the heartbeat of the progress lines. */
+export type Ticker = (everyMs: number, tick: () => void) => { stop(): void };

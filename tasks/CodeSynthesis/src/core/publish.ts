@@ -28,8 +28,13 @@ export interface SynthesisResult {
    * output directory was left unchanged.
    */
   conflicts: string[];
-  /** False when nothing was written to the output directory (conflicts sent for review). */
+  /** False when nothing was written to the output directory (conflicts sent for review, or a reuse). */
   written: boolean;
+  /**
+   * The last generation was reused (reuse-stage.ts): no model call, nothing written; `edited` are the
+   * files people changed since, kept.
+   */
+  reused?: { edited: string[]; generatedAt: string };
 }
 
 export interface PublishPorts {
@@ -52,6 +57,7 @@ export function publish(result: SynthesisResult, ports: PublishPorts): void {
   report.setOutput(OUTPUTS.pullRequestId, result.review ? String(result.review.pullRequestId) : '');
   report.setOutput(OUTPUTS.pullRequestUrl, result.review?.pullRequestUrl ?? '');
   report.setOutput(OUTPUTS.reviewBranch, result.review?.branch ?? '');
+  report.setOutput(OUTPUTS.reused, 'false');
   attachSummary(
     ports,
     renderSummary({

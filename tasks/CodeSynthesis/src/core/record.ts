@@ -8,6 +8,7 @@ import { estimateCost } from './cost';
 import type { Validated } from './draft';
 import { buildManifest, checkManifestLocation, manifestContent, type Manifest } from './manifest';
 import { baseCopies } from './merge-plan';
+import { generationSection } from './phases';
 import type { BuildInfo, Clock, FileToWrite, PipelineHost, TokenUsage, TreeStore } from './ports';
 import { promptText } from './prompt';
 import { recordCall } from './provenance';
@@ -92,7 +93,12 @@ export async function recordRun(
     model: draft.model.info,
     reply: draft.calls[draft.calls.length - 1]!.reply,
     usage,
-    calls: recorded.map((r) => r.call),
+    calls: recorded.map((r, i) => {
+      const { paths, rejected } = draft.calls[i]!;
+      return { ...r.call, ...(paths ? { paths: [...paths] } : {}), ...(rejected ? { rejected } : {}) };
+    }),
+    ...(draft.generation ? { generation: generationSection(draft.calls, draft.generation)! } : {}),
+    ...(draft.fingerprint ? { fingerprint: draft.fingerprint } : {}),
     findings: draft.findings,
     ...(draft.validation.length ? { validation: draft.validation } : {}),
     provenanceHeaders: settings.provenanceHeaders,

@@ -16,6 +16,19 @@ export type AuthSettings =
 
 export type ConflictPolicy = 'fail' | 'overwrite' | 'skip' | 'merge';
 
+/**
+ * How the files are asked for: `single`, one reply holding every file; `planned`, an outline of the
+ * files first, then the files in parallel calls; `auto`, planned for stack cards and when one reply
+ * cannot hold the service (see core/strategy.ts).
+ */
+export type GenerationStrategy = 'single' | 'planned' | 'auto';
+
+export interface GenerationSettings {
+  strategy: GenerationStrategy;
+  /** File calls in flight at once in a planned generation (1-16). */
+  concurrency: number;
+}
+
 export interface Settings {
   /**
    * The intent text or file; `archive` when provider 'archive' runs without one (no intentFile, and
@@ -51,6 +64,10 @@ export interface Settings {
   validation?: ValidationSettings;
   /** The pull-request gate (reviewMode and its inputs). */
   review: ReviewSettings;
+  /** generationStrategy and concurrency. */
+  generation: GenerationSettings;
+  /** Reuse the last generation when its fingerprint is this run's (no sign-in, no model call). */
+  reuse: boolean;
 }
 
 export interface ValidationSettings {
@@ -70,6 +87,7 @@ export type RawInputs = Partial<Record<InputName, string>>;
 const PROVIDERS: readonly ProviderName[] = ['azureOpenAI', 'openAICompatible', 'offline', 'archive'];
 const AUTH_MODES = ['keyVault', 'entraId', 'apiKey'] as const;
 const POLICIES: readonly ConflictPolicy[] = ['fail', 'overwrite', 'skip', 'merge'];
+const STRATEGIES: readonly GenerationStrategy[] = ['auto', 'single', 'planned'];
 const VAULT_NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 /** An unexpanded macro: the agent leaves `$(name)` as is when the variable is not defined. */
@@ -280,6 +298,15 @@ export function parseSettings(raw: RawInputs): Settings {
       intent.kind === 'archive' && review.mode === 'pullRequest' && !review.branch
         ? { ...review, branch: archiveReviewBranch(intent.file) }
         : review,
+    generation: {
+      strategy: pick(
+        INPUTS.generationStrategy,
+        get(INPUTS.generationStrategy) ?? DEFAULTS.generationStrategy,
+        STRATEGIES,
+      ),
+      concurrency: int(INPUTS.concurrency, get(INPUTS.concurrency), DEFAULTS.concurrency, 1, 16),
+    },
+    reuse: bool(INPUTS.reuse, get(INPUTS.reuse), true),
   };
 }
 

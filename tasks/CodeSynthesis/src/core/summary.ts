@@ -70,6 +70,7 @@ export function renderSummary(input: SummaryInput): string {
       ? `**Output:** nothing was written to \`${input.outputDirectory.replace(/`/g, "'")}\`: the files went to the pull request only  `
       : `**Output:** \`${input.outputDirectory.replace(/`/g, "'")}\`  `,
     `**Manifest:** \`${input.manifestPath.replace(/`/g, "'")}\``,
+    ...generationLines(m),
     '',
     `| File | Bytes | Action |`,
     `|---|---:|---|`,
@@ -149,6 +150,24 @@ export function validationLines(m: Manifest): string[] {
   const repairs = rounds.length - 1;
   return [
     `**Validation:** ${command} exited ${last.exitCode} in round ${last.round}${repairs ? ` after ${repairs} repair(s) by the model` : ''}  `,
+  ];
+}
+
+/** The generation's strategy and a table of its phases: calls, the most in flight, tokens, wall time. */
+export function generationLines(m: Manifest): string[] {
+  const g = m.generation;
+  if (!g?.phases.length) return [];
+  const asked = g.requested !== g.strategy ? ` (generationStrategy ${g.requested})` : '';
+  return [
+    '',
+    `**Generation:** ${g.strategy}${asked}${g.strategy === 'planned' ? `, concurrency ${g.concurrency}` : ''}`,
+    '',
+    '| Phase | Calls | Most in flight | Prompt tokens | Completion tokens | Wall time |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...g.phases.map(
+      (p) =>
+        `| ${p.phase} | ${p.calls} | ${p.maxInFlight} | ${p.promptTokens} | ${p.completionTokens} | ${(p.wallMs / 1000).toFixed(1)} s |`,
+    ),
   ];
 }
 

@@ -1,8 +1,11 @@
 /**
  * The use case, as a list of stages over a draft (draft.ts), each in its own file:
  *
- *   read the intent -> (the review's target) -> generate -> check paths and plan -> scan
+ *   read the intent -> (the review's target) -> (reuse) -> generate -> check paths and plan -> scan
  *   -> validate and repair -> record -> (push for review) -> commit -> publish
+ *
+ * Reuse (reuse-stage.ts) ends the run before the model is connected when the last generation's
+ * fingerprint is this run's; generate asks for one reply or, planned, an outline and the files.
  *
  * Nothing reaches the output directory before the commit stage, which writes everything or nothing. In
  * reviewMode 'pullRequest' the push comes first, so a failed push leaves the output directory as it
@@ -11,14 +14,25 @@
 import { MANIFEST_PATH } from './contract';
 import { checkAndPlan } from './check';
 import { commit } from './commit';
+import { fingerprintRun } from './fingerprint';
 import type { Generated } from './draft';
 import { generate } from './generate';
 import type { Intent } from './intent';
 import type { PatternRunner } from './pattern-runner';
-import type { BuildInfo, Clock, FileReader, Logger, ModelClient, PipelineHost, TreeStore } from './ports';
+import type {
+  BuildInfo,
+  Clock,
+  FileReader,
+  Logger,
+  ModelClient,
+  PipelineHost,
+  Ticker,
+  TreeStore,
+} from './ports';
 import { publish, type SynthesisResult } from './publish';
 import { readIntent } from './read-intent';
 import { recordRun } from './record';
+import { findReuse, publishReuse } from './reuse-stage';
 import { resolveReviewTarget, publishForReview, type ReviewPorts } from './review-stage';
 import type { SecretScanner } from './scan';
 import { reportFindings, scan } from './scan-stage';
@@ -50,8 +64,16 @@ export interface SynthesisPorts {
   commandRunner?(): Promise<CommandRunner>;
   /** The pull-request gate; set in reviewMode 'pullRequest' only. */
   review?: ReviewPorts;
-  /** Task issues, the SARIF artifact, outputs, the summary and the masker of registered secrets: the host. */
-  report: Pick<PipelineHost, 'logIssue' | 'publishCodeAnalysisLog' | 'mask' | 'setOutput' | 'publishSummary'>;
+  /**
+   * Task issues, the SARIF artifact, outputs, the summary, progress and the masker of registered
+   * secrets: the host.
+   */
+  report: Pick<
+    PipelineHost,
+    'logIssue' | 'publishCodeAnalysisLog' | 'mask' | 'setOutput' | 'publishSummary' | 'progress'
+  >;
+  /** The heartbeat of the progress lines while the model writes; none: no periodic lines. */
+  ticker?: Ticker;
   /** The build around the run; `intentVariable` is the pipeline variable `intent`, to tell it from inline text. */
   build?: BuildInfo & { intentVariable?: string };
 }
@@ -74,10 +96,12 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   if (settings.review.mode === 'pullRequest' && !ports.review)
     throw new Error("synthesize: reviewMode 'pullRequest' needs the review ports; compose() gives them.");
 
-  const prepared = await readIntent(settings, {
+  const read = await readIntent(settings, {
     ...ports,
     ...(intentVariable !== undefined ? { intentVariable } : {}),
   });
+  const prepared = { ...read, fingerprint: fingerprintRun(read, settings, ports.version) };
+  const manifestPath = joinPath(ports.tree.root, MANIFEST_PATH);
   const review =
     settings.review.mode === 'pullRequest' && ports.review
       ? {
@@ -85,7 +109,12 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
           ports: ports.review,
         }
       : undefined;
-  const generated = await generate(prepared, ports);
+  const reuse = settings.reuse ? await findReuse(prepared, ports) : undefined;
+  if (reuse) {
+    const at = { manifestPath, outputDirectory: ports.tree.root, reviewing: review !== undefined };
+    return publishReuse(reuse, at, prepared, ports);
+  }
+  const generated = await generate(prepared, settings, ports);
   // For review, merge conflicts go to the branch with their markers; otherwise they fail the run.
   const check = (d: Generated) => checkAndPlan(d, settings, where, review !== undefined);
   const checked = await check(generated);
@@ -113,7 +142,7 @@ export async function synthesize(settings: Settings, ports: SynthesisPorts): Pro
   const result: SynthesisResult = {
     intent: reported.intent,
     manifest: record.manifest,
-    manifestPath: joinPath(ports.tree.root, MANIFEST_PATH),
+    manifestPath,
     outputDirectory: ports.tree.root,
     ...(reported.modelSummary ? { modelSummary: reported.modelSummary } : {}),
     findings: reported.findings,

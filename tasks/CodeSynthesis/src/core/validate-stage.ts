@@ -98,11 +98,14 @@ async function repair(
   ports: ValidatePorts,
 ): Promise<{ draft: Generated; changed: string[] }> {
   const last = current.calls[current.calls.length - 1]!;
+  const conversation = current.conversation ?? [
+    ...last.request.messages,
+    { role: 'assistant' as const, content: last.reply.content },
+  ];
   const request = {
     ...current.request,
     messages: [
-      ...last.request.messages,
-      { role: 'assistant' as const, content: last.reply.content },
+      ...conversation,
       {
         role: 'user' as const,
         content: buildRepairMessage({
@@ -130,6 +133,7 @@ async function repair(
       ...current,
       calls: [...current.calls, call],
       proposed,
+      conversation: [...request.messages, { role: 'assistant', content: call.reply.content }],
       ...(parsed.summary ? { modelSummary: parsed.summary } : {}),
     },
     changed,

@@ -2,7 +2,7 @@
  * ModelClient for Azure OpenAI: the `openai` package's AzureOpenAI client (api-key header or an Entra ID
  * bearer token) against https://<resource>.openai.azure.com/openai/deployments/<deployment>/chat/completions.
  */
-import type { ModelClient, ModelInfo, ModelReply, ModelRequest } from '../../core/ports';
+import type { ModelClient, ModelInfo, ModelReply, ModelRequest, ReplyObserver } from '../../core/ports';
 import {
   completeChat,
   hostOf,
@@ -64,7 +64,7 @@ export class AzureOpenAIClient implements ModelClient {
     };
   }
 
-  complete(request: ModelRequest, signal: AbortSignal): Promise<ModelReply> {
-    return completeChat(this.spec, request, signal);
+  complete(request: ModelRequest, signal: AbortSignal, observer?: ReplyObserver): Promise<ModelReply> {
+    return completeChat(this.spec, request, signal, observer);
   }
 }

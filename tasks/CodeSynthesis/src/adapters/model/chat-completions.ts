@@ -8,16 +8,22 @@
  * watches the run's signal, so a cancel stops it at once, and a wait that would not fit in what is left
  * of the time budget (timeoutSeconds, shared by every call of the run) is not taken: the user hears at
  * once that the service is throttling.
+ *
+ * Replies are streamed (server-sent events, with `stream_options.include_usage` for the token counts),
+ * so that progress can be shown while they come in. A reply is used only once its stream is complete (a
+ * choice has its finish_reason): a stream that ends or breaks before that is a failed attempt, retried
+ * like a dropped connection, and never parsed in part.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type OpenAI from 'openai';
 import type {
   ChatCompletion,
-  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import { INPUTS } from '../../core/contract';
 import { ModelError, SynthesisError } from '../../core/errors';
-import type { Logger, ModelReply, ModelRequest } from '../../core/ports';
+import type { Logger, ModelReply, ModelRequest, ReplyObserver } from '../../core/ports';
 import { maskText } from '../../core/secret-forms';
 import {
   contentFilterError,
@@ -75,6 +81,19 @@ interface AttemptState {
   lastError?: { body: unknown; text?: string };
   /** A 2xx answer whose body is not JSON: its text went to debug output, never into a message. */
   unreadable?: { status: number; contentType?: string };
+  /** A service that ignored `stream: true` answered with the whole completion as JSON: this body. */
+  completion?: unknown;
+}
+
+/** A streamed reply that stopped before it was complete; classify() makes it a 'stream-cut' failure. */
+class StreamCut extends Error {
+  constructor(
+    readonly received: number,
+    options?: { cause?: unknown },
+  ) {
+    super('The stream stopped before the reply was complete.', options);
+    this.name = 'StreamCut';
+  }
 }
 
 const REQUEST_ID_HEADERS = ['apim-request-id', 'x-request-id', 'x-ms-request-id'];
@@ -83,13 +102,14 @@ const MAX_LOGGED_BODY = 4000;
 /**
  * The chat.completions request body: the messages as given, structured output (json_schema, strict)
  * unless `structured` is false, and only the model settings the user set. Never `max_tokens`, which
- * reasoning models reject; `max_completion_tokens` works for all current models.
+ * reasoning models reject; `max_completion_tokens` works for all current models. Always streamed, with
+ * the usage in the stream's last chunk (`stream_options.include_usage`).
  */
 export function chatParams(
   request: ModelRequest,
   model: string,
   structured: boolean,
-): ChatCompletionCreateParamsNonStreaming {
+): ChatCompletionCreateParamsStreaming {
   const { settings } = request;
   return {
     model,
@@ -109,12 +129,15 @@ export function chatParams(
     ...(settings.maxOutputTokens !== undefined ? { max_completion_tokens: settings.maxOutputTokens } : {}),
     ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
     ...(settings.seed !== undefined ? { seed: settings.seed } : {}),
+    stream: true,
+    stream_options: { include_usage: true },
   };
 }
 
 /**
  * Send one request for files, retrying as retry-policy.ts says within the run's time budget, and map
- * the answer.
+ * the answer once its stream is complete.
+ * @param observer sees the content as it streams in, and each restart after a broken stream.
  * @throws ModelError for every service or connection failure (see model-errors.ts), CancelledError when
  *   `signal` aborts, or the typed error (e.g. CredentialError) the token provider threw.
  */
@@ -122,6 +145,7 @@ export async function completeChat(
   spec: ChatSpec,
   request: ModelRequest,
   signal: AbortSignal,
+  observer?: ReplyObserver,
 ): Promise<ModelReply> {
   return spec.budget.spend(async (budget) => {
     const ctx: CallContext = {
@@ -137,7 +161,7 @@ export async function completeChat(
     let retries = 0;
     for (;;) {
       const state: AttemptState = {};
-      const outcome = await attempt(spec, sdk, request, structured, state, callSignal);
+      const outcome = await attempt(spec, sdk, request, structured, state, callSignal, observer);
       if ('data' in outcome) {
         // The body as sent goes to the prompt store (.synthesis/prompts/), for provenance.
         return {
@@ -173,7 +197,9 @@ export async function completeChat(
                     }
                   : {}),
               }
-            : failure,
+            : failure.kind === 'stream-cut'
+              ? { ...failure, attempts: retries + 1 }
+              : failure,
           ctx,
         );
       }
@@ -182,8 +208,11 @@ export async function completeChat(
       logger.info(
         failure.kind === 'http'
           ? `${service} answered ${failure.status}; ${note}.`
-          : `Could not connect to ${ctx.endpointHost}; ${note}.`,
+          : failure.kind === 'stream-cut'
+            ? `The reply from ${ctx.endpointHost} stopped after ${failure.received} streamed chunk(s), before it was complete; ${note}.`
+            : `Could not connect to ${ctx.endpointHost}; ${note}.`,
       );
+      observer?.restarted();
       try {
         await delay(decision.waitMs, undefined, { signal: callSignal });
       } catch {
@@ -193,7 +222,7 @@ export async function completeChat(
   });
 }
 
-/** One SDK call (no retries of its own), through a fetch that watches the answer. */
+/** One SDK call (no retries of its own), through a fetch that watches the answer, read to its end. */
 async function attempt(
   spec: ChatSpec,
   sdk: typeof import('openai'),
@@ -201,17 +230,90 @@ async function attempt(
   structured: boolean,
   state: AttemptState,
   signal: AbortSignal,
-): Promise<{ data: ChatCompletion; params: ChatCompletionCreateParamsNonStreaming } | { error: unknown }> {
+  observer: ReplyObserver | undefined,
+): Promise<{ data: unknown; params: ChatCompletionCreateParamsStreaming } | { error: unknown }> {
   try {
     const client = spec.createClient(sdk, watchResponses(spec, state), spec.budget.remainingMs());
     const params = chatParams(request, spec.ctx.deployment, structured);
-    const data = await untilAborted(client.chat.completions.create(params, { signal }), signal);
-    // The SDK hands back a non-JSON body as a string when its content-type is not JSON.
+    const stream = await untilAborted(client.chat.completions.create(params, { signal }), signal);
+    // A 2xx answer that was neither an event stream nor JSON (see watchResponses).
     if (state.unreadable) return { error: new Error('unreadable answer') };
+    const data = await readStream(stream, state, signal, observer);
     return { data, params };
   } catch (error) {
     return { error };
   }
+}
+
+/**
+ * Read a streamed chat completion to its end, into the shape of a whole one (toModelReply checks it).
+ * The stream is complete once the choice carries its finish_reason (the usage chunk may follow); one
+ * that ends or breaks before that throws StreamCut. The SDK ends an aborted stream quietly, so the
+ * signal is checked after the loop.
+ */
+async function readStream(
+  stream: AsyncIterable<ChatCompletionChunk>,
+  state: AttemptState,
+  signal: AbortSignal,
+  observer: ReplyObserver | undefined,
+): Promise<unknown> {
+  const reply = {
+    id: '',
+    model: '',
+    systemFingerprint: undefined as unknown,
+    content: '',
+    refusal: '',
+    finishReason: undefined as string | undefined,
+    filter: undefined as unknown,
+    usage: undefined as unknown,
+  };
+  let received = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<unknown>) {
+      if (!isRecord(chunk)) continue;
+      if (typeof chunk['id'] === 'string' && chunk['id']) reply.id = chunk['id'];
+      if (typeof chunk['model'] === 'string' && chunk['model']) reply.model = chunk['model'];
+      if (chunk['system_fingerprint'] !== undefined) reply.systemFingerprint = chunk['system_fingerprint'];
+      if (isRecord(chunk['usage'])) reply.usage = chunk['usage'];
+      const choices = Array.isArray(chunk['choices']) ? (chunk['choices'] as unknown[]) : [];
+      const choice = choices.find((c) => isRecord(c) && (c['index'] ?? 0) === 0);
+      if (!isRecord(choice)) continue;
+      const delta = isRecord(choice['delta']) ? choice['delta'] : {};
+      if (typeof delta['content'] === 'string' && delta['content']) {
+        reply.content += delta['content'];
+        received += 1;
+        observer?.received(delta['content']);
+      }
+      if (typeof delta['refusal'] === 'string') reply.refusal += delta['refusal'];
+      // Azure adds content_filter_results to the choice of each chunk; the last one stands.
+      if (choice['content_filter_results'] !== undefined) reply.filter = choice['content_filter_results'];
+      if (typeof choice['finish_reason'] === 'string' && choice['finish_reason'])
+        reply.finishReason = choice['finish_reason'];
+    }
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new StreamCut(received, { cause: err });
+  }
+  if (signal.aborted) throw new Error('The stream was aborted.');
+  if (reply.finishReason === undefined) {
+    if (state.completion !== undefined && received === 0) return state.completion;
+    throw new StreamCut(received);
+  }
+  return {
+    id: reply.id,
+    object: 'chat.completion',
+    model: reply.model,
+    system_fingerprint: reply.systemFingerprint,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: reply.content || null, refusal: reply.refusal || null },
+        finish_reason: reply.finishReason,
+        ...(reply.filter !== undefined ? { content_filter_results: reply.filter } : {}),
+      },
+    ],
+    ...(reply.usage !== undefined ? { usage: reply.usage } : {}),
+  };
 }
 
 /** What the retry policy sees of a failure; undefined for failures it has no say in. */
@@ -220,6 +322,8 @@ function asAttemptFailure(failure: Failure, state: AttemptState): AttemptFailure
     return { kind: 'http', status: failure.status, ...(state.headers ? { headers: state.headers } : {}) };
   if (failure.kind === 'connection')
     return { kind: 'connection', permanent: isPermanentNetworkFailure(failure.cause) };
+  // A broken stream is a dropped connection to the policy: worth another attempt.
+  if (failure.kind === 'stream-cut') return { kind: 'connection', permanent: false };
   return undefined;
 }
 
@@ -285,7 +389,8 @@ export function toModelReply(data: unknown, ctx: CallContext, logger: Logger): M
 /**
  * A fetch around the injected one that sees the attempt's answer: it logs the request id and an error
  * body at debug level, keeps the headers for the retry policy, and keeps a non-JSON body out of the
- * SDK's error messages.
+ * SDK's error messages. An event stream passes through unread; a whole completion sent as JSON (a
+ * service that does not stream) is kept for readStream, and the SDK gets an empty stream.
  */
 function watchResponses(spec: ChatSpec, state: AttemptState): Fetch {
   const { ctx, logger } = spec;
@@ -294,6 +399,12 @@ function watchResponses(spec: ChatSpec, state: AttemptState): Fetch {
     const response = await spec.fetch(input, init);
     const requestId = REQUEST_ID_HEADERS.map((h) => response.headers.get(h)).find((v) => v);
     const idNote = requestId ? ` (request id ${requestId})` : '';
+    const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+    if (response.ok && mediaType === 'text/event-stream') {
+      logger.untrusted(`${service} answered ${response.status}${idNote}, streaming.`, 'debug');
+      state.headers = new Headers(response.headers);
+      return response;
+    }
     const text = await response.text();
     const body = parseJson(text);
     const headers = new Headers(response.headers);
@@ -304,8 +415,10 @@ function watchResponses(spec: ChatSpec, state: AttemptState): Fetch {
       new Response(text, { status: response.status, statusText: response.statusText, headers });
     if (response.ok) {
       if (body !== undefined) {
-        logger.untrusted(`${service} answered ${response.status}${idNote}.`, 'debug');
-        return rebuilt();
+        logger.untrusted(`${service} answered ${response.status}${idNote}, not streaming.`, 'debug');
+        state.completion = body;
+        headers.set('content-type', 'text/event-stream');
+        return new Response('', { status: response.status, statusText: response.statusText, headers });
       }
       // Not JSON: the SDK's parse error would quote the body's first characters in its message.
       logger.untrusted(
@@ -335,6 +448,7 @@ function classify(
   if (run.aborted) return { kind: 'cancelled' };
   if (budget.aborted) return { kind: 'timeout' };
   if (state.unreadable) return { kind: 'unreadable', ...state.unreadable };
+  if (err instanceof StreamCut) return { kind: 'stream-cut', received: err.received, cause: err.cause };
   const typed = findTyped(err);
   if (typed) return { kind: 'typed', error: typed };
   if (err instanceof sdk.APIConnectionTimeoutError) return { kind: 'timeout' };

@@ -53,6 +53,12 @@ export type Failure =
   /** A 2xx answer whose body is not JSON (a proxy's or gateway's page, a wrong URL). */
   | { kind: 'unreadable'; status: number; contentType?: string }
   | { kind: 'connection'; cause: unknown }
+  /**
+   * A streamed reply that stopped before it was complete (the connection closed, or the service sent an
+   * error event, before any finish_reason): nothing of it is used. `received` counts its content chunks;
+   * `attempts`, the requests sent when no retry is left.
+   */
+  | { kind: 'stream-cut'; received: number; attempts?: number; cause?: unknown }
   | { kind: 'timeout' }
   | { kind: 'cancelled' }
   /** A CredentialError or other typed error thrown by our token provider, passed through. */
@@ -88,6 +94,15 @@ export function describeFailure(failure: Failure, ctx: CallContext): SynthesisEr
       return timeoutError(ctx);
     case 'connection':
       return connectionError(failure.cause, ctx);
+    case 'stream-cut': {
+      const retried = Math.max(0, (failure.attempts ?? 1) - 1);
+      return new ModelError(
+        `The reply from ${where(ctx)} stopped after ${failure.received} streamed chunk(s), before it was complete${retried ? ` (and again on each of ${retries(retried)})` : ''}: nothing of it was used.`,
+        "Nothing was written. Run again; if it persists, look for a proxy or gateway that cuts long responses, or lower 'concurrency'.",
+        undefined,
+        failure.cause !== undefined ? { cause: failure.cause } : undefined,
+      );
+    }
     case 'other': {
       const name = failure.cause instanceof Error ? failure.cause.name : '';
       return new ModelError(

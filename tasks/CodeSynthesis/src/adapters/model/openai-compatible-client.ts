@@ -3,7 +3,7 @@
  * package's OpenAI client against <endpoint>/chat/completions with a bearer API key. Endpoints that do
  * not support response_format json_schema are asked once more without it.
  */
-import type { ModelClient, ModelInfo, ModelReply, ModelRequest } from '../../core/ports';
+import type { ModelClient, ModelInfo, ModelReply, ModelRequest, ReplyObserver } from '../../core/ports';
 import {
   completeChat,
   hostOf,
@@ -50,7 +50,7 @@ export class OpenAICompatibleClient implements ModelClient {
     };
   }
 
-  complete(request: ModelRequest, signal: AbortSignal): Promise<ModelReply> {
-    return completeChat(this.spec, request, signal);
+  complete(request: ModelRequest, signal: AbortSignal, observer?: ReplyObserver): Promise<ModelReply> {
+    return completeChat(this.spec, request, signal, observer);
   }
 }

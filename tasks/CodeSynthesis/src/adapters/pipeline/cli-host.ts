@@ -137,6 +137,7 @@ export function createCliHost(options: CliHostOptions): CliHost {
     warn: (m) => err('warning: ' + neutraliseCommands(m)),
     untrusted: (m, level = 'info') =>
       level === 'debug' ? host.debug(m) : level === 'warn' ? host.warn(m) : host.info(m),
+    progress: (percent, text) => err(`progress: ${Math.round(percent)}% ${neutraliseCommands(text)}`),
     setResult: (result, message) => {
       outcome = result;
       const ok = result === 'Succeeded' || result === 'SucceededWithIssues';

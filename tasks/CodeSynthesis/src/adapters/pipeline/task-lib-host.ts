@@ -267,5 +267,8 @@ export function createTaskLibHost(): AgentHost {
     setResult(result: TaskOutcome, message: string) {
       tl.setResult(tl.TaskResult[result], message);
     },
+    // ##vso[task.setprogress value=N;]text: the percentage beside the step in the run's view.
+    progress: (percent: number, text: string) =>
+      tl.setProgress(Math.max(0, Math.min(100, Math.round(percent))), neutraliseCommands(text)),
   };
 }
