@@ -63,7 +63,7 @@ export interface ReviewRequest {
   commitMessage: string;
   /** Title of a new pull request (an existing one keeps its title). */
   title: string;
-  /** Markdown, at most MAX_DESCRIPTION_CHARS (see buildReviewDescription). */
+  /** Markdown, within the service's limit (MAX_DESCRIPTION_CHARS for Azure DevOps; see buildReviewDescription). */
   description: string;
   /** Open a new pull request as a draft. */
   draft: boolean;
@@ -397,12 +397,28 @@ export interface DescriptionSection {
   lines: readonly string[];
 }
 
+/** A service's limit on a pull request description, and whose it is, for the note on a shortened one. */
+export interface DescriptionLimit {
+  /** The most UTF-16 code units the service accepts. */
+  chars: number;
+  /** The service, possessive, as the note says it: "Azure DevOps'", "GitHub's". */
+  service: string;
+}
+
+/** Azure DevOps' limit, the default of buildReviewDescription. */
+export const AZURE_DEVOPS_DESCRIPTION_LIMIT: DescriptionLimit = {
+  chars: MAX_DESCRIPTION_CHARS,
+  service: "Azure DevOps'",
+};
+
 export interface ReviewDescriptionInput {
   manifest: Manifest;
   /** The build summary (buildSummaryUrl): linked at the top, and where a shortened description points. */
   buildUrl?: string;
   /** Shown after the header and before the file list, and kept before it when space runs out. */
   sections?: readonly DescriptionSection[];
+  /** The limit to keep to; AZURE_DEVOPS_DESCRIPTION_LIMIT when absent. */
+  limit?: DescriptionLimit;
 }
 
 /** No single line of the description is longer than this. */
@@ -412,12 +428,15 @@ const TRAILER_ROOM = 420;
 
 /**
  * The pull request description: service, model, tokens, a link to the build, the sections, then the
- * files. At most MAX_DESCRIPTION_CHARS: when the whole text is longer, the header is kept, then the
- * sections' lines in order, then as many file rows as fit, and a closing note says how much was left
- * out and links to the build summary. Paths are escaped.
+ * files. At most `input.limit.chars` (MAX_DESCRIPTION_CHARS by default): when the whole text is
+ * longer, the header is kept, then the sections' lines in order, then as many file rows as fit, and a
+ * closing note says how much was left out, under whose limit, and links to the build summary. Paths
+ * are escaped.
  */
 export function buildReviewDescription(input: ReviewDescriptionInput): string {
   const m = input.manifest;
+  const limit = input.limit ?? AZURE_DEVOPS_DESCRIPTION_LIMIT;
+  const max = limit.chars;
   const link = input.buildUrl && input.buildUrl.length <= 300 ? input.buildUrl : undefined;
   const service = m.intent.serviceName
     ? `${m.intent.serviceName} (${m.intent.language}/${m.intent.framework})`
@@ -447,9 +466,9 @@ export function buildReviewDescription(input: ReviewDescriptionInput): string {
   };
   const render = (parts: string[][]): string => parts.flat().join('\n') + '\n';
   const full = render([header, ...blocks.flatMap((b) => [b.head, b.lines]), files.head, files.lines]);
-  if (full.length <= MAX_DESCRIPTION_CHARS) return full;
+  if (full.length <= max) return full;
 
-  let room = MAX_DESCRIPTION_CHARS - TRAILER_ROOM - render([header]).length;
+  let room = max - TRAILER_ROOM - render([header]).length;
   const take = (head: string[], lines: readonly string[]): string[] => {
     const headCost = head.join('\n').length + 1;
     if (headCost >= room) return [];
@@ -480,9 +499,9 @@ export function buildReviewDescription(input: ReviewDescriptionInput): string {
   const trailer = [
     '',
     '---',
-    `_Shortened to Azure DevOps' ${MAX_DESCRIPTION_CHARS.toLocaleString('en-US')}-character limit${left.length ? `: ${left.join(', ')} left out` : ''}. ${link ? `The full summary is in [the build](${link}).` : "The full summary is on the build's Code synthesis tab."}_`,
+    `_Shortened to ${limit.service} ${max.toLocaleString('en-US')}-character limit${left.length ? `: ${left.join(', ')} left out` : ''}. ${link ? `The full summary is in [the build](${link}).` : "The full summary is on the build's Code synthesis tab."}_`,
   ];
-  return cut(render([header, ...keptBlocks, keptFiles, trailer]), MAX_DESCRIPTION_CHARS);
+  return cut(render([header, ...keptBlocks, keptFiles, trailer]), max);
 }
 
 /** The text cut to `max` UTF-16 units without splitting a surrogate pair, '…' marking a cut. */
