@@ -28,6 +28,7 @@ export const FAKE_HOSTS = [
   'dev.azure.com',
   '*.visualstudio.com',
   'management.azure.com',
+  'api.github.com',
 ];
 
 function makeKey(): { pub: forge.pki.PublicKey; priv: forge.pki.PrivateKey; pem: string } {
