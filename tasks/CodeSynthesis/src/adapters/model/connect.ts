@@ -22,15 +22,27 @@ import type { Settings } from '../../core/settings';
 /** Retries the openai client may make within the time budget (429, 408, 409, 5xx, connection errors). */
 const MAX_RETRIES = 6;
 
+/** A signed-in connection: the credential for `connectionId` and the cloud it belongs to. */
+export interface SignedIn {
+  conn: ServiceConnection;
+  cloud: AzureCloud;
+  credential: TokenCredential;
+}
+
+/** Turns the connection the settings name into a credential (the host decides where OIDC tokens come from). */
+export type SignIn = (connectionId: string, host: PipelineHost, network: Network) => SignedIn;
+
 /**
  * Sign in and build the client. The sign-in and Key Vault read share the run's time budget
- * (timeoutSeconds) and stop when the run is cancelled.
+ * (timeoutSeconds) and stop when the run is cancelled. `signIn` defaults to the Azure Pipelines
+ * service connection (workload identity federation through Azure DevOps' OIDC tokens).
  * @throws CredentialError, CancelledError, InputError.
  */
 export async function connectRemoteModel(
   settings: Settings,
   host: PipelineHost,
   signal: AbortSignal,
+  signIn: SignIn = signInWithConnection,
 ): Promise<ModelClient> {
   const endpoint = settings.endpoint!;
   const deployment = settings.deployment!;
@@ -136,11 +148,7 @@ async function withinBudget<T>(
 }
 
 /** The connection's credential; WorkloadIdentityFederation gets its OIDC tokens from Azure DevOps. */
-function signIn(
-  connectionId: string,
-  host: PipelineHost,
-  network: Network,
-): { conn: ServiceConnection; cloud: AzureCloud; credential: TokenCredential } {
+function signInWithConnection(connectionId: string, host: PipelineHost, network: Network): SignedIn {
   const conn = host.getConnection(connectionId);
   const cloud = cloudFromConnection(conn);
   let deps: Parameters<typeof createCredential>[3] = { setSecret: (v) => host.setSecret(v) };
