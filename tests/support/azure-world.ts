@@ -130,6 +130,8 @@ export interface AzureWorldOptions {
   openaiHost?: RegExp;
   /** Hosts the proxy answers 502 for, as a proxy does when the host of a CONNECT does not resolve. */
   unknownHost?: (host: string) => boolean;
+  /** More fake services on the same server (GitHub, the runner's OIDC service), tried first. */
+  routes?: Route[];
 }
 
 /** Fake Entra ID, Key Vault, Azure OpenAI and Azure DevOps behind the proxy, which asks for PROXY_USER. */
@@ -175,10 +177,13 @@ export async function startAzureWorld(options: AzureWorldOptions): Promise<Azure
     host: options.openaiHost ?? /\.openai\.azure\.com$/,
     handle: (...args) => openai.route.handle(...args),
   };
-  const network = await startCorporateNetwork([openaiRoute, entra.route, vault.route, devops], {
-    credentials: PROXY_USER,
-    unknownHost: options.unknownHost,
-  });
+  const network = await startCorporateNetwork(
+    [...(options.routes ?? []), openaiRoute, entra.route, vault.route, devops],
+    {
+      credentials: PROXY_USER,
+      unknownHost: options.unknownHost,
+    },
+  );
   return {
     ...network,
     entra,

@@ -29,6 +29,7 @@ export const FAKE_HOSTS = [
   '*.visualstudio.com',
   'management.azure.com',
   'api.github.com',
+  'pipelines.actions.githubusercontent.com',
 ];
 
 function makeKey(): { pub: forge.pki.PublicKey; priv: forge.pki.PrivateKey; pem: string } {

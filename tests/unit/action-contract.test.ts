@@ -132,9 +132,13 @@ describe('the action host, pure parts', () => {
     );
     assert.equal(
       withActionNames("Input 'azureSubscription': a value is required for authMode 'keyVault'."),
-      "Input 'client-id': a value is required for authMode 'keyVault'.",
+      "Input 'client-id': a value is required for auth-mode 'keyVault'.",
     );
     assert.equal(withActionNames("Set 'reviewTargetBranch'."), "Set 'review-target-branch'.");
+    assert.equal(
+      withActionNames('or set failOnFindings to false; apiKey: $(openaiApiKey), authMode keyVault'),
+      'or set fail-on-findings to false; api-key: $(openaiApiKey), auth-mode keyVault',
+    );
     assert.equal(actionInputName(INPUTS.azureSubscription), 'azure-subscription');
   });
 

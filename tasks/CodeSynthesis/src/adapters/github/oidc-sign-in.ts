@@ -6,6 +6,7 @@
  * the identity as a workload identity federation connection (ActionsHost.getConnection), so the
  * credential, its error messages and the cloud come from the same code as in Azure Pipelines.
  */
+import type { TokenCredential } from '@azure/core-auth';
 import { cloudFromConnection } from '../azure/cloud';
 import { createCredential } from '../azure/credential';
 import type { SignIn } from '../model/connect';
@@ -15,10 +16,30 @@ export function gitHubOidcSignIn(getIdToken: () => Promise<string>): SignIn {
   return (connectionId, host, network) => {
     const conn = host.getConnection(connectionId);
     const cloud = cloudFromConnection(conn);
-    const credential = createCredential(conn, cloud, network, {
+    // MSAL rewraps whatever the assertion callback throws (AuthenticationRequiredError, message only),
+    // so the runner's own failure, which names the permission to add, is kept here and thrown instead.
+    let failure: unknown;
+    const inner = createCredential(conn, cloud, network, {
       setSecret: (value) => host.setSecret(value),
-      getOidcToken: getIdToken,
+      getOidcToken: async () => {
+        failure = undefined;
+        try {
+          return await getIdToken();
+        } catch (err) {
+          failure = err;
+          throw err;
+        }
+      },
     });
+    const credential: TokenCredential = {
+      async getToken(scopes, options) {
+        try {
+          return await inner.getToken(scopes, options);
+        } catch (err) {
+          throw failure ?? err;
+        }
+      },
+    };
     return { conn, cloud, credential };
   };
 }

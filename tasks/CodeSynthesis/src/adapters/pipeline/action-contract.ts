@@ -78,16 +78,17 @@ export const RUNNER_VARIABLES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Messages name inputs by their task names in quotes ("Input 'maxFiles': ..."): the same text with
- * each quoted task input (and review input) name replaced by its action name.
+ * Messages name inputs by their task names ("Input 'maxFiles': ...", "set failOnFindings to false"):
+ * the same text with each task (and review) input name replaced by its action name. Camel-case names
+ * are replaced wherever they stand as a word; one-word names ('intent', 'endpoint') are the same on
+ * both sides; `azureSubscription` becomes `client-id`.
  */
 export function withActionNames(text: string): string {
   const names = new Map<string, string>([
-    ...Object.values(INPUTS).map((n): [string, string] => [n, actionInputName(n)]),
+    ...[...Object.values(INPUTS), ...Object.values(REVIEW_INPUTS)]
+      .filter((n) => /[A-Z]/.test(n))
+      .map((n): [string, string] => [n, kebabCase(n)]),
     [INPUTS.azureSubscription, ACTION_INPUTS.clientId],
-    ...Object.values(REVIEW_INPUTS).map((n): [string, string] => [n, kebabCase(n)]),
   ]);
-  return text.replace(/'([A-Za-z]+)'/g, (quoted, name: string) =>
-    names.has(name) ? `'${names.get(name)}'` : quoted,
-  );
+  return text.replace(/\b[a-z]+(?:[A-Z][A-Za-z]*)+\b/g, (word) => names.get(word) ?? word);
 }

@@ -248,6 +248,8 @@ export function createActionsHost(env: NodeJS.ProcessEnv = process.env): Actions
         setSecret(token);
         return token;
       } catch (err) {
+        // The service's answer, for debug output only.
+        say('debug', `OIDC token request failed: ${(err as Error)?.message ?? String(err)}`);
         throw new CredentialError(
           "The runner's OIDC token service did not answer with a token.",
           'permissions',
