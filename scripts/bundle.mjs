@@ -293,7 +293,10 @@ async function main() {
   // The action folder holds index.js alone (action.yml's runs.main); the repository's package.json,
   // which has no "type", makes it CommonJS wherever the runner checks the action out.
   fs.mkdirSync(path.join(DIST, 'sourcemaps', 'action'), { recursive: true });
-  fs.renameSync(path.join(ACTION_OUT, 'index.js.map'), path.join(DIST, 'sourcemaps', 'action', 'index.js.map'));
+  fs.renameSync(
+    path.join(ACTION_OUT, 'index.js.map'),
+    path.join(DIST, 'sourcemaps', 'action', 'index.js.map'),
+  );
 
   const problems = checkBundles(metafile, (out) => fs.readFileSync(path.join(ROOT, out), 'utf8'));
   if (problems.length > 0) {
