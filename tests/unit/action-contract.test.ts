@@ -124,6 +124,35 @@ describe('action.yml: the GitHub Action contract', () => {
   });
 });
 
+describe('examples/github/intent-to-pr.yml', () => {
+  interface Workflow {
+    on: { push: { branches: string[]; paths: string[] } };
+    permissions: Record<string, string>;
+    jobs: Record<string, { steps: { id?: string; uses?: string; with?: Record<string, unknown> }[] }>;
+  }
+  const workflow = parse(
+    fs.readFileSync(path.join(REPO_ROOT, 'examples', 'github', 'intent-to-pr.yml'), 'utf8'),
+  ) as Workflow;
+
+  it('runs on a push touching intents/** with the permissions review mode and OIDC need', () => {
+    assert.deepEqual(workflow.on.push.paths, ['intents/**']);
+    for (const scope of ['contents', 'pull-requests', 'id-token'])
+      assert.equal(workflow.permissions[scope], 'write', scope);
+  });
+
+  it('uses the action by its placeholder name with inputs action.yml has, in review mode', () => {
+    const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
+    const synth = steps.find((s) => s.uses === '<owner>/code-synthesis@v1');
+    assert.ok(synth?.with, 'a step uses <owner>/code-synthesis@v1');
+    assert.deepEqual(
+      Object.keys(synth.with).filter((k) => !action.inputs[k]),
+      [],
+    );
+    assert.equal(synth.with['review-mode'], 'pullRequest');
+    assert.ok(steps.some((s) => s.uses?.startsWith('github/codeql-action/upload-sarif')));
+  });
+});
+
 describe('the action host, pure parts', () => {
   it('names inputs in messages by their action names', () => {
     assert.equal(
