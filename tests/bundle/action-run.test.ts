@@ -263,6 +263,34 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
     assert.equal(github.commits.get(github.commits.get(head)!.parents[0]!)!.parents[0], github.baseCommit);
   });
 
+  it('review mode with a read-only token: the files are written, the step fails naming the permissions and saying so', async () => {
+    github.permissions.contents = 'read';
+    try {
+      const r = await run({
+        inputs: {
+          provider: 'offline',
+          intent: WEATHER,
+          'output-directory': 'readonly',
+          'review-mode': 'pullRequest',
+          'review-branch': 'synthesis/readonly',
+        },
+        env: { ...behindProxy(), GITHUB_SHA: github.baseCommit },
+      });
+      assert.equal(r.code, 1);
+      const message = commands(r, 'error').at(-1)!.data;
+      assert.match(message, /it lacks 'contents: write'/);
+      assert.match(
+        message,
+        /The files were written to .*readonly; the pull request was not opened or updated\./,
+      );
+      assert.match(message, /permissions: \{ contents: write, pull-requests: write \}/);
+      assert.ok(fs.existsSync(path.join(dir.out, 'readonly', 'weather', 'app.py')));
+      assert.equal(github.refs.has('refs/heads/synthesis/readonly'), false);
+    } finally {
+      github.permissions.contents = 'write';
+    }
+  });
+
   it("entraId through the runner's OIDC token: exchanged at Entra ID for the app in client-id, no key anywhere", async () => {
     const r = ok(
       await run({

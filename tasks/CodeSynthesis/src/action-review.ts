@@ -21,6 +21,7 @@ import {
 } from './adapters/github/github-publisher';
 import { createFetch, loadNetwork } from './adapters/net/network';
 import { MANIFEST_PATH } from './core/contract';
+import { isSynthesisError } from './core/errors';
 import type { Intent } from './core/intent';
 import type { Manifest } from './core/manifest';
 import type { FileToWrite, TreeStore } from './core/ports';
@@ -112,7 +113,18 @@ export function withReview(
       await tree.commit(files, signal);
       const current = intent();
       if (!current) throw new Error('the intent was not recorded before the files were written');
-      await publish(context, host, tree.root, files, current);
+      try {
+        await publish(context, host, tree.root, files, current);
+      } catch (err) {
+        // Unlike every other failure, this one comes after the write: say so.
+        if (!isSynthesisError(err)) throw err;
+        throw new ReviewError(
+          `${err.message} The files were written to ${tree.root}; the pull request was not opened or updated.`,
+          err.subject,
+          err.hint,
+          { cause: err },
+        );
+      }
     },
   };
 }
