@@ -322,6 +322,32 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
     );
   });
 
+  it('keyVault through the same OIDC sign-in: the key read from the vault, masked, sent to Azure OpenAI', async () => {
+    const r = ok(
+      await run({
+        inputs: {
+          provider: 'azureOpenAI',
+          'auth-mode': 'keyVault',
+          'client-id': GH_APP,
+          'tenant-id': TENANT,
+          'key-vault-name': 'kv-ci',
+          endpoint: 'https://my-resource.openai.azure.com/',
+          deployment: 'gpt-4o',
+          intent: 'service:\n  name: svc\n  language: python\n  framework: flask\n',
+        },
+        env: {
+          ...behindProxy(),
+          ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl,
+          ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN,
+        },
+      }),
+    );
+    assert.ok(world.vault.reads.some((read) => read.caller.clientId === GH_APP));
+    assert.equal(world.openai.chats.at(-1)!.headers['api-key'], API_KEY);
+    assert.ok(commands(r, 'add-mask').some((c) => c.data === API_KEY));
+    assert.ok(!r.stdout.split('\n').some((l) => l.includes(API_KEY) && !l.startsWith('::add-mask::')));
+  });
+
   it('entraId without id-token: write names the permission, before the model is asked', async () => {
     const chats = world.openai.chats.length;
     const r = await run({
