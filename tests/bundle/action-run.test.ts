@@ -166,7 +166,7 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
     assert.deepEqual(r.outputs, {});
   });
 
-  it('Azure OpenAI with api-key, then review mode: pushes the branch and opens the pull request through the proxy; a second run updates it', async () => {
+  it('Azure OpenAI with api-key, then review mode: validated, pushed and the pull request opened through the proxy, then written; a second run updates it', async () => {
     const inputs = {
       provider: 'azureOpenAI',
       'auth-mode': 'apiKey',
@@ -175,6 +175,7 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
       deployment: 'gpt-4o',
       intent: 'service:\n  name: svc\n  language: python\n  framework: flask\n',
       'output-directory': 'services',
+      'validate-command': 'test -f svc/app.py',
       'review-mode': 'pullRequest',
       'review-draft': 'true',
       reviewers: 'octocat',
@@ -182,6 +183,25 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
     github.collaborators.add('octocat');
     const env = { ...behindProxy(), GITHUB_SHA: github.baseCommit };
     const first = ok(await run({ inputs, env }));
+
+    // The task's order: validated, pushed, the pull request opened, then written to the workspace.
+    const at = (pattern: RegExp): number => {
+      const i = first.stdout.split('\n').findIndex((l) => pattern.test(l));
+      assert.ok(i >= 0, `no line matches ${pattern}:\n${first.stdout}`);
+      return i;
+    };
+    const order = [
+      at(/^Validation round 1: running validate-command/),
+      at(/^Validation round 1: passed/),
+      at(/^Pushed \d+ file\(s\) to 'synthesis\/svc'/),
+      at(/^Opened pull request #1 from 'synthesis\/svc' into 'main'/),
+      at(/^ {2}created: svc\/app\.py/),
+    ];
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      'validate, push, pull request, write: in this order',
+    );
 
     assert.equal(fs.readFileSync(path.join(dir.out, 'services', 'svc', 'app.py'), 'utf8'), 'print("hi")\n');
     assert.equal(world.openai.chats.at(-1)!.headers['api-key'], API_KEY);
@@ -204,6 +224,7 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
     );
     assert.match(pr.body, /Code synthesis/);
     assert.match(pr.body, /\[this build\]\(https:\/\/github\.com\/contoso\/web\/actions\/runs\/4242\)/);
+    assert.match(pr.body, /### Validation\n\n- Round 1: test -f svc\/app\.py exited 0/, 'the use case wrote it');
     assert.deepEqual(
       {
         id: first.outputs['pull-request-id'],
@@ -216,7 +237,14 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
         branch: 'synthesis/svc',
       },
     );
-    assert.ok(commands(first, 'notice').some((c) => /Opened pull request #1/.test(c.data)));
+    assert.match(
+      first.summary,
+      /\*\*Pull request:\*\* \[1\]\(https:\/\/github\.com\/contoso\/web\/pull\/1\) from `synthesis\/svc` \(opened\)/,
+    );
+    assert.match(
+      first.stdout,
+      /Wrote \d+ file\(s\) to .*services; opened pull request 1 from 'synthesis\/svc' \(https:\/\/github\.com\/contoso\/web\/pull\/1\)\./,
+    );
     assert.equal(github.requests.at(-1)!.headers.authorization, `Bearer ${TOKEN}`);
     const tunnels = world.proxy.tunnels;
     for (const host of ['my-resource.openai.azure.com:443', 'api.github.com:443'])
@@ -257,15 +285,16 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
     const second = ok(await run({ inputs: { ...inputs, 'conflict-policy': 'overwrite' }, env }));
     assert.equal(github.pulls.length, 1, 'the same pull request');
     assert.equal(second.outputs['pull-request-id'], String(pr.number));
-    assert.ok(commands(second, 'notice').some((c) => /Updated pull request #1/.test(c.data)));
+    assert.match(second.summary, /\[1\]\(https:\/\/github\.com\/contoso\/web\/pull\/1\) from `synthesis\/svc` \(updated\)/);
     assert.equal(github.fileOn('synthesis/svc', 'services/svc/app.py'), 'print("again")\n');
     const head = github.refs.get('refs/heads/synthesis/svc')!;
     assert.equal(github.commits.get(github.commits.get(head)!.parents[0]!)!.parents[0], github.baseCommit);
   });
 
-  it('review mode with a read-only token: the files are written, the step fails naming the permissions and saying so', async () => {
+  it('review mode with a read-only token: the push fails before the write, so nothing is written; the step names the permissions', async () => {
     github.permissions.contents = 'read';
     try {
+      const before = snapshotTree(dir.out);
       const r = await run({
         inputs: {
           provider: 'offline',
@@ -279,16 +308,60 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
       assert.equal(r.code, 1);
       const message = commands(r, 'error').at(-1)!.data;
       assert.match(message, /it lacks 'contents: write'/);
-      assert.match(
-        message,
-        /The files were written to .*readonly; the pull request was not opened or updated\./,
-      );
       assert.match(message, /permissions: \{ contents: write, pull-requests: write \}/);
-      assert.ok(fs.existsSync(path.join(dir.out, 'readonly', 'weather', 'app.py')));
+      assert.deepEqual(snapshotTree(dir.out), before, 'the workspace is unchanged');
       assert.equal(github.refs.has('refs/heads/synthesis/readonly'), false);
+      assert.deepEqual(r.outputs, {}, 'no outputs for a failed run');
     } finally {
       github.permissions.contents = 'write';
     }
+  });
+
+  it("review mode on a pull_request event needs review-target-branch: named before the model is asked, and GitHub reviewers are checked as logins", async () => {
+    const chats = world.openai.chats.length;
+    const inputs = {
+      provider: 'azureOpenAI',
+      'auth-mode': 'apiKey',
+      'api-key': API_KEY,
+      endpoint: 'https://my-resource.openai.azure.com/',
+      deployment: 'gpt-4o',
+      intent: 'service:\n  name: svc\n  language: python\n  framework: flask\n',
+      'review-mode': 'pullRequest',
+    };
+    const merge = await run({ inputs, env: { ...behindProxy(), GITHUB_REF: 'refs/pull/3/merge' } });
+    assert.equal(merge.code, 1);
+    assert.match(
+      commands(merge, 'error').at(-1)!.data,
+      /'refs\/pull\/3\/merge' is not a branch a pull request can target.*Set 'review-target-branch'/,
+    );
+    const bad = await run({ inputs: { ...inputs, reviewers: 'octocat, not a login' }, env: behindProxy() });
+    assert.equal(bad.code, 1);
+    assert.match(commands(bad, 'error').at(-1)!.data, /^Input 'reviewers': "not a login" is not a GitHub login or team/);
+    assert.equal(world.openai.chats.length, chats, 'the model was not asked');
+    assert.equal(github.pulls.length, 1, 'no pull request beyond the first test’s');
+  });
+
+  it('validate-command runs without the runner’s secrets: no INPUT_*, runtime token, workflow token or key in its environment', async () => {
+    const r = ok(
+      await run({
+        inputs: {
+          provider: 'offline',
+          intent: WEATHER,
+          'output-directory': 'validated',
+          'api-key': 'sk-live-5ecret-K3y',
+          // Passes only when grep finds none of them in the command's environment (bash -eo pipefail).
+          'validate-command': `! env | grep -E 'INPUT_|ACTIONS_RUNTIME|ACTIONS_ID_TOKEN|ghs_|sk-live|${PROXY.password}'`,
+        },
+        env: {
+          ...behindProxy(),
+          ACTIONS_RUNTIME_TOKEN: 'actions-runtime-token-93af',
+          ACTIONS_ID_TOKEN_REQUEST_URL: 'https://pipelines.actions.githubusercontent.com/oidc',
+          ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN,
+        },
+      }),
+    );
+    assert.match(r.stdout, /Validation round 1: passed/);
+    assert.ok(fs.existsSync(path.join(dir.out, 'validated', 'weather', 'app.py')));
   });
 
   it("entraId through the runner's OIDC token: exchanged at Entra ID for the app in client-id, no key anywhere", async () => {

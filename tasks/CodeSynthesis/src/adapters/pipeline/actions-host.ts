@@ -167,8 +167,9 @@ export function createActionsHost(env: NodeJS.ProcessEnv = process.env): Actions
     const shown = inWorkspace.startsWith('..') || path.isAbsolute(inWorkspace) ? file : inWorkspace;
     return shown.split(path.sep).join('/');
   };
-  const say = (level: 'debug' | 'info' | 'warn', message: string): void => {
-    const text = neutraliseWorkflowCommands(message);
+  // Our own lines name inputs as the action does; text from outside (`untrusted`) is printed as it came.
+  const say = (level: 'debug' | 'info' | 'warn', message: string, ours = true): void => {
+    const text = neutraliseWorkflowCommands(ours ? withActionNames(message) : message);
     if (level === 'debug') core.debug(text);
     else if (level === 'warn') core.warning(text);
     else core.info(text);
@@ -264,7 +265,7 @@ export function createActionsHost(env: NodeJS.ProcessEnv = process.env): Actions
         return token;
       } catch (err) {
         // The service's answer, for debug output only.
-        say('debug', `OIDC token request failed: ${(err as Error)?.message ?? String(err)}`);
+        say('debug', `OIDC token request failed: ${(err as Error)?.message ?? String(err)}`, false);
         throw new CredentialError(
           "The runner's OIDC token service did not answer with a token.",
           'permissions',
@@ -276,7 +277,7 @@ export function createActionsHost(env: NodeJS.ProcessEnv = process.env): Actions
     debug: (message) => say('debug', message),
     info: (message) => say('info', message),
     warn: (message) => say('warn', message),
-    untrusted: (message, level = 'info') => say(level, message),
+    untrusted: (message, level = 'info') => say(level, message, false),
     setResult(result: TaskOutcome, message: string) {
       const text = neutraliseWorkflowCommands(withActionNames(message));
       if (result === 'Succeeded') core.info(text);
