@@ -224,7 +224,11 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
     );
     assert.match(pr.body, /Code synthesis/);
     assert.match(pr.body, /\[this build\]\(https:\/\/github\.com\/contoso\/web\/actions\/runs\/4242\)/);
-    assert.match(pr.body, /### Validation\n\n- Round 1: test -f svc\/app\.py exited 0/, 'the use case wrote it');
+    assert.match(
+      pr.body,
+      /### Validation\n\n- Round 1: test -f svc\/app\.py exited 0/,
+      'the use case wrote it',
+    );
     assert.deepEqual(
       {
         id: first.outputs['pull-request-id'],
@@ -285,7 +289,10 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
     const second = ok(await run({ inputs: { ...inputs, 'conflict-policy': 'overwrite' }, env }));
     assert.equal(github.pulls.length, 1, 'the same pull request');
     assert.equal(second.outputs['pull-request-id'], String(pr.number));
-    assert.match(second.summary, /\[1\]\(https:\/\/github\.com\/contoso\/web\/pull\/1\) from `synthesis\/svc` \(updated\)/);
+    assert.match(
+      second.summary,
+      /\[1\]\(https:\/\/github\.com\/contoso\/web\/pull\/1\) from `synthesis\/svc` \(updated\)/,
+    );
     assert.equal(github.fileOn('synthesis/svc', 'services/svc/app.py'), 'print("again")\n');
     const head = github.refs.get('refs/heads/synthesis/svc')!;
     assert.equal(github.commits.get(github.commits.get(head)!.parents[0]!)!.parents[0], github.baseCommit);
@@ -317,7 +324,7 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
     }
   });
 
-  it("review mode on a pull_request event needs review-target-branch: named before the model is asked, and GitHub reviewers are checked as logins", async () => {
+  it('review mode on a pull_request event needs review-target-branch: named before the model is asked, and GitHub reviewers are checked as logins', async () => {
     const chats = world.openai.chats.length;
     const inputs = {
       provider: 'azureOpenAI',
@@ -336,7 +343,10 @@ describe('bundle: the GitHub Action run as the runner runs it', function () {
     );
     const bad = await run({ inputs: { ...inputs, reviewers: 'octocat, not a login' }, env: behindProxy() });
     assert.equal(bad.code, 1);
-    assert.match(commands(bad, 'error').at(-1)!.data, /^Input 'reviewers': "not a login" is not a GitHub login or team/);
+    assert.match(
+      commands(bad, 'error').at(-1)!.data,
+      /^Input 'reviewers': "not a login" is not a GitHub login or team/,
+    );
     assert.equal(world.openai.chats.length, chats, 'the model was not asked');
     assert.equal(github.pulls.length, 1, 'no pull request beyond the first test’s');
   });

@@ -79,13 +79,15 @@ describe('action composition: review mode over GitHub', () => {
   });
 
   it('fails before the model is asked when the runner variables or the token are missing, naming them', async () => {
-    const { GITHUB_SHA: _sha, ...noSha } = RUNNER;
+    const noSha = { ...RUNNER, GITHUB_SHA: '' };
     await assert.rejects(
       printed(() => composeAction(reviewSettings(), createActionsHost(noSha))),
       (e: unknown) => e instanceof ReviewError && /GITHUB_SHA/.test(e.message),
     );
     await assert.rejects(
-      printed(() => composeAction(reviewSettings(), createActionsHost({ ...RUNNER, 'INPUT_GITHUB-TOKEN': '' }))),
+      printed(() =>
+        composeAction(reviewSettings(), createActionsHost({ ...RUNNER, 'INPUT_GITHUB-TOKEN': '' })),
+      ),
       (e: unknown) => e instanceof ReviewError && e.subject === 'github-token',
     );
   });

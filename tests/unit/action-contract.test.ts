@@ -151,6 +151,15 @@ describe('examples/github/intent-to-pr.yml', () => {
     assert.equal(synth.with['review-mode'], 'pullRequest');
     assert.ok(steps.some((s) => s.uses?.startsWith('github/codeql-action/upload-sarif')));
   });
+
+  it('validates in the action, before the push, with the tools set up before it', () => {
+    const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
+    const synth = steps.findIndex((s) => s.uses === '<owner>/code-synthesis@v1');
+    assert.match(String(steps[synth]!.with!['validate-command']), /pytest/);
+    assert.equal(steps[synth]!.with!['validate-working-directory'], 'weather');
+    const python = steps.findIndex((s) => s.uses?.startsWith('actions/setup-python'));
+    assert.ok(python >= 0 && python < synth, 'setup-python comes before the action');
+  });
 });
 
 describe('the action host, pure parts', () => {

@@ -40,7 +40,7 @@ describe('GitHub review context', () => {
     });
   });
 
-  it("defaults to github.com, and links nowhere without a run id", () => {
+  it('defaults to github.com, and links nowhere without a run id', () => {
     const read = readGitHubReviewContext(
       (n) => ({ GITHUB_REPOSITORY: 'contoso/web', GITHUB_SHA: 'b'.repeat(40) })[n],
       '/w',

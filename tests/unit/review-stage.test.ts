@@ -139,12 +139,17 @@ describe("reviewMode 'pullRequest'", () => {
     const runUrl = 'https://github.com/contoso/web/actions/runs/4242';
     await run(host, async () => {
       const p = ports(host, tree, publisher, files);
-      const { collectionUri: _c, project: _p, ...github } = CONTEXT;
       return {
         ...p,
         review: {
           ...p.review!,
-          context: { ...github, repositoryId: 'contoso/web' },
+          context: {
+            repositoryId: 'contoso/web',
+            sourceVersion: CONTEXT.sourceVersion,
+            sourceBranch: 'refs/heads/main',
+            sourcesDirectory: CONTEXT.sourcesDirectory,
+            buildId: '4242',
+          },
           summaryUrl: runUrl,
           descriptionLimit: { chars: 65536, service: "GitHub's" },
         },

@@ -5,7 +5,11 @@
  * checked, scanned and validated, and before the output directory is written, as in the task. SDKs and
  * the GitHub client are still loaded with `await import()` only when needed.
  */
-import { GITHUB_DESCRIPTION_LIMIT, TOKEN_INPUT, readGitHubReviewContext } from './adapters/github/github-review';
+import {
+  GITHUB_DESCRIPTION_LIMIT,
+  TOKEN_INPUT,
+  readGitHubReviewContext,
+} from './adapters/github/github-review';
 import { ENTRA_AUDIENCE, type ActionsHost } from './adapters/pipeline/actions-host';
 import { compose } from './compose';
 import { ReviewError } from './core/review';

@@ -40,7 +40,7 @@ export type SignIn = (connectionId: string, host: AgentHost, network: Network) =
  * Sign in and build the client. The sign-in, the Key Vault read and every model call (retries and waits
  * included) draw on one time budget, timeoutSeconds, and stop when the run is cancelled. `signIn`
  * defaults to the Azure Pipelines service connection (workload identity federation through Azure
- * DevOps' OIDC tokens); the GitHub Action passes its own (adapters/github/oidc-sign-in.ts).
+ * DevOps' OIDC tokens); the GitHub Action passes its own (action-sign-in.ts).
  * @throws CredentialError, CancelledError, InputError.
  */
 export async function connectRemoteModel(

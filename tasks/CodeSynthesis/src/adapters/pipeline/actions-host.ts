@@ -18,7 +18,13 @@ import { INPUTS, type InputName, type OutputName } from '../../core/contract';
 import { CredentialError, InputError } from '../../core/errors';
 import type { TaskOutcome } from '../../core/ports';
 import { isBypassed } from '../net/network';
-import { ACTION_INPUTS, RUNNER_VARIABLES, actionInputName, actionOutputName, withActionNames } from './action-contract';
+import {
+  ACTION_INPUTS,
+  RUNNER_VARIABLES,
+  actionInputName,
+  actionOutputName,
+  withActionNames,
+} from './action-contract';
 import type { AgentHost, CertSettings, ProxySettings, ServiceConnection } from './agent-host';
 import { cancelOnSignals } from './cancellation';
 import { maskText, neutraliseCommands } from './commands';
