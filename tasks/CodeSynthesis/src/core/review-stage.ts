@@ -1,9 +1,10 @@
 /**
- * The review stage (reviewMode 'pullRequest': Azure Repos Git, or GitHub in the action): its target settled before the model is
- * asked (the branches, where the output directory sits in the repository), then, once everything is checked,
- * scanned and validated and before the output directory is written, one push of every file the run
- * leaves (the files, the base copies, the prompt records, the manifest) to the review branch, and the
- * pull request opened or updated. A failed push leaves the output directory unchanged.
+ * The review stage (reviewMode 'pullRequest': Azure Repos Git, or GitHub in the action): its target
+ * settled before the model is asked (the branches, where the output directory sits in the repository),
+ * then, once everything is checked, scanned and validated and before the output directory is written,
+ * one push of every file the run leaves (the files, the base copies, the prompt records, the manifest)
+ * to the review branch, and the pull request opened or updated. A failed push leaves the output
+ * directory unchanged.
  */
 import type { Prepared, Scanned, Validated } from './draft';
 import { escapeMarkdown } from './summary';
