@@ -2,6 +2,8 @@
 // Bundles the task and the CLI with esbuild, one file each, and checks the bundles' invariants:
 //   dist/tasks/CodeSynthesis/{index.js, remote.js, task.json, icon.png, package.json}   the task folder the extension ships
 //   dist/cli.js (+ .map)                                       the local CLI
+//   dist/action/index.js                                       the GitHub Action (action.yml runs it), one file
+//   dist/sourcemaps/action/index.js.map
 //   dist/sourcemaps/tasks/CodeSynthesis/index.js.map           kept out of the shipped task folder
 //   dist/meta.json                                             esbuild metafile, for analysis
 // Usage: node scripts/bundle.mjs [--minify]
@@ -24,6 +26,8 @@ const LAZY_ONLY = [
   /(^|\/)node_modules\/(yauzl|tar-stream)\//,
 ];
 const TASK_LIB = /(^|\/)node_modules\/(.*\/node_modules\/)?azure-pipelines-task-lib\/task\.js$/;
+const UNDICI = /(^|\/)node_modules\/(.*\/node_modules\/)?undici\/index\.js$/;
+const ACTION_OUT = path.join(DIST, 'action');
 
 // task-lib's setResourcePath loads task.json with `require(resourceFile)`, a require of a runtime path
 // that a bundle cannot resolve statically. Read the file instead (Node's JSON loader strips a BOM too).
@@ -102,6 +106,20 @@ const remoteSplit = {
   },
 };
 
+// @actions/http-client (under @actions/core) depends on undici 6 for a ProxyAgent that only its
+// getAgentDispatcher uses, which the action never calls. Bundled as is, the action would carry a second
+// undici (~900 KB) beside ours: resolve its `undici` to the project's own (7.x, same ProxyAgent API).
+const oneUndici = {
+  name: 'one-undici',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, async (args) => {
+      if (!/[\\/]@actions[\\/]http-client[\\/]/.test(args.importer)) return undefined;
+      const own = await build.resolve('undici', { kind: args.kind, resolveDir: ROOT });
+      return own.errors.length ? undefined : { path: own.path };
+    });
+  },
+};
+
 function parseArgs(argv) {
   const options = { minify: false };
   for (const arg of argv) {
@@ -176,7 +194,26 @@ export function checkBundles(metafile, read) {
     );
   }
 
-  for (const out of [taskOut, remoteOut, cliOut].filter(Boolean)) {
+  const [actionOut, action] = entry('src/action.ts');
+  if (action) {
+    if (Object.keys(action.inputs).some((p) => TASK_LIB.test(p)))
+      problems.push(
+        `${actionOut} includes azure-pipelines-task-lib: importing it clears INPUT_* variables, which the action reads`,
+      );
+    const undicis = Object.keys(action.inputs).filter((p) => UNDICI.test(p));
+    if (undicis.length > 1)
+      problems.push(`${actionOut} holds ${undicis.length} copies of undici (want 1): ${undicis.join(', ')}`);
+    for (const [file, chain] of staticallyReachable(metafile, action.entryPoint)) {
+      if (LAZY_ONLY.some((re) => re.test(file))) {
+        problems.push(
+          `${file} loads at start-up of the action, so the offline path would load it; reach it only through await import(). Chain: ${chain.join(' -> ')}`,
+        );
+        break;
+      }
+    }
+  }
+
+  for (const out of [taskOut, remoteOut, cliOut, actionOut].filter(Boolean)) {
     const code = read(out);
     const loads = dynamicLoads(code);
     if (loads.length > 0)
@@ -191,6 +228,7 @@ async function main() {
   const { minify } = parseArgs(process.argv.slice(2));
   fs.rmSync(path.join(DIST, 'tasks'), { recursive: true, force: true });
   fs.rmSync(path.join(DIST, 'sourcemaps'), { recursive: true, force: true });
+  fs.rmSync(ACTION_OUT, { recursive: true, force: true });
 
   const common = {
     absWorkingDir: ROOT,
@@ -224,6 +262,13 @@ async function main() {
       sourcemap: 'linked',
       banner: { js: '#!/usr/bin/env node' },
     }),
+    esbuild.build({
+      ...common,
+      plugins: [...common.plugins, oneUndici],
+      entryPoints: [path.join(TASK_SRC, 'src', 'action.ts')],
+      outfile: path.join(ACTION_OUT, 'index.js'),
+      sourcemap: 'external',
+    }),
   ];
   const results = await Promise.all(builds);
   const metafile = { inputs: {}, outputs: {} };
@@ -248,12 +293,20 @@ async function main() {
     JSON.stringify({ name: 'code-synthesis-task', private: true, type: 'commonjs' }, null, 2) + '\n',
   );
   fs.chmodSync(path.join(DIST, 'cli.js'), 0o755);
+  // The action folder holds index.js alone (action.yml's runs.main); the repository's package.json,
+  // which has no "type", makes it CommonJS wherever the runner checks the action out.
+  fs.mkdirSync(path.join(DIST, 'sourcemaps', 'action'), { recursive: true });
+  fs.renameSync(
+    path.join(ACTION_OUT, 'index.js.map'),
+    path.join(DIST, 'sourcemaps', 'action', 'index.js.map'),
+  );
 
   const problems = checkBundles(metafile, (out) => fs.readFileSync(path.join(ROOT, out), 'utf8'));
   if (problems.length > 0) {
     console.error(`bundle check failed:\n  - ${problems.join('\n  - ')}`);
     // Leave nothing that could be packaged; dist/meta.json stays for analysis.
     fs.rmSync(path.join(DIST, 'tasks'), { recursive: true, force: true });
+    fs.rmSync(ACTION_OUT, { recursive: true, force: true });
     process.exitCode = 1;
     return;
   }

@@ -241,6 +241,7 @@ describe('scripts/bundle.mjs checks', () => {
   const TASK_LIB = 'node_modules/azure-pipelines-task-lib/task.js';
 
   const REMOTE = 'tasks/CodeSynthesis/src/compose-remote.ts';
+  const ACTION = 'tasks/CodeSynthesis/src/action.ts';
   /**
    * A metafile: edges 'a>b' (static) or 'a~>b' (dynamic import); outputs list their inputs. The remote.js
    * bundle (REMOTE) is added with an SDK unless the outputs name it.
@@ -261,6 +262,7 @@ describe('scripts/bundle.mjs checks', () => {
       const out = {
         [TASK]: 'dist/tasks/CodeSynthesis/index.js',
         [REMOTE]: 'dist/tasks/CodeSynthesis/remote.js',
+        [ACTION]: 'dist/action/index.js',
       }[entry];
       outs[out ?? 'dist/cli.js'] = {
         entryPoint: entry,
@@ -340,6 +342,57 @@ describe('scripts/bundle.mjs checks', () => {
     );
   });
 
+  it('accepts an action bundle without task-lib, with one undici and SDKs behind await import()', () => {
+    const meta = metafile(
+      [
+        `${TASK}>${TASK_LIB}`,
+        `${ACTION}>node_modules/@actions/core/lib/core.js`,
+        'node_modules/@actions/core/lib/core.js>node_modules/undici/index.js',
+        `${ACTION}~>src/connect.ts`,
+        'src/connect.ts>node_modules/@azure/identity/index.js',
+      ],
+      {
+        [TASK]: [TASK_LIB],
+        [ACTION]: [
+          'node_modules/@actions/core/lib/core.js',
+          'node_modules/undici/index.js',
+          'src/connect.ts',
+          'node_modules/@azure/identity/index.js',
+        ],
+      },
+    );
+    assert.deepEqual(bundle.checkBundles(meta, clean), []);
+  });
+
+  it('rejects task-lib, a second undici, or an SDK loaded at start-up in the action bundle', () => {
+    const nestedUndici = 'node_modules/@actions/http-client/node_modules/undici/index.js';
+    const meta = metafile(
+      [
+        `${TASK}>${TASK_LIB}`,
+        `${ACTION}>${TASK_LIB}`,
+        `${ACTION}>src/compose.ts`,
+        'src/compose.ts>node_modules/openai/index.mjs',
+      ],
+      {
+        [TASK]: [TASK_LIB],
+        [ACTION]: [
+          TASK_LIB,
+          'node_modules/undici/index.js',
+          nestedUndici,
+          'src/compose.ts',
+          'node_modules/openai/index.mjs',
+        ],
+      },
+    );
+    const problems = bundle.checkBundles(meta, clean).join('\n');
+    assert.match(problems, /dist\/action\/index\.js includes azure-pipelines-task-lib/);
+    assert.match(problems, /dist\/action\/index\.js holds 2 copies of undici/);
+    assert.match(
+      problems,
+      /openai\/index\.mjs loads at start-up of the action.*Chain: tasks\/CodeSynthesis\/src\/action\.ts -> src\/compose\.ts/,
+    );
+  });
+
   it('finds require and import calls whose argument is not a literal', () => {
     assert.deepEqual(
       bundle.dynamicLoads('require("a"); require(\'b\'); import("c"); x.require(y); my_require(z)'),
@@ -369,5 +422,11 @@ describe('scripts/bundle.mjs checks', () => {
       !code.includes('sourceMappingURL'),
       'the shipped bundle must not point to a map it does not ship',
     );
+  });
+
+  it('the action folder holds the one file action.yml runs', () => {
+    assert.deepEqual(fs.readdirSync(path.join(ROOT, 'dist', 'action')), ['index.js']);
+    const code = fs.readFileSync(path.join(ROOT, 'dist', 'action', 'index.js'), 'utf8');
+    assert.ok(!code.includes('sourceMappingURL'), 'no pointer to a map the folder does not hold');
   });
 });

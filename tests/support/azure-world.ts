@@ -133,6 +133,8 @@ export interface AzureWorldOptions {
   unknownHost?: (host: string) => boolean;
   /** An Azure Repos Git repository of contoso/web at dev.azure.com, accepting the job's access token. */
   repos?: Pick<FakeAzureReposOptions, 'repository' | 'files' | 'defaultBranch'>;
+  /** More fake services on the same server (GitHub, the runner's OIDC service), tried first. */
+  routes?: Route[];
 }
 
 /** Fake Entra ID, Key Vault, Azure OpenAI and Azure DevOps behind the proxy, which asks for PROXY_USER. */
@@ -190,10 +192,13 @@ export async function startAzureWorld(options: AzureWorldOptions): Promise<Azure
         next: devops,
       })
     : undefined;
-  const network = await startCorporateNetwork([openaiRoute, entra.route, vault.route, repos ?? devops], {
-    credentials: PROXY_USER,
-    unknownHost: options.unknownHost,
-  });
+  const network = await startCorporateNetwork(
+    [...(options.routes ?? []), openaiRoute, entra.route, vault.route, repos ?? devops],
+    {
+      credentials: PROXY_USER,
+      unknownHost: options.unknownHost,
+    },
+  );
   return {
     ...network,
     entra,

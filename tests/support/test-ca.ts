@@ -28,6 +28,8 @@ export const FAKE_HOSTS = [
   'dev.azure.com',
   '*.visualstudio.com',
   'management.azure.com',
+  'api.github.com',
+  'pipelines.actions.githubusercontent.com',
 ];
 
 function makeKey(): { pub: forge.pki.PublicKey; priv: forge.pki.PrivateKey; pem: string } {

@@ -129,6 +129,42 @@ describe("reviewMode 'pullRequest'", () => {
     );
   });
 
+  it("another front door's review ports choose the link and the description's limit (GitHub: the run, 65,536)", async () => {
+    const host = new FakeHost(INPUTS);
+    const tree = new MemoryTree();
+    const publisher = new FakePublisher(tree);
+    const files = Object.fromEntries(
+      Array.from({ length: 120 }, (_, i) => [`svc/module_${String(i).padStart(3, '0')}.py`, `x = ${i}\n`]),
+    );
+    const runUrl = 'https://github.com/contoso/web/actions/runs/4242';
+    await run(host, async () => {
+      const p = ports(host, tree, publisher, files);
+      return {
+        ...p,
+        review: {
+          ...p.review!,
+          context: {
+            repositoryId: 'contoso/web',
+            sourceVersion: CONTEXT.sourceVersion,
+            sourceBranch: 'refs/heads/main',
+            sourcesDirectory: CONTEXT.sourcesDirectory,
+            buildId: '4242',
+          },
+          summaryUrl: runUrl,
+          descriptionLimit: { chars: 65536, service: "GitHub's" },
+        },
+      };
+    });
+    assert.equal(host.result?.outcome, 'Succeeded', host.result?.message);
+    const [request] = publisher.requests as [ReviewRequest];
+    assert.ok(request.description.length > 4000, 'longer than Azure DevOps allows');
+    assert.doesNotMatch(request.description, /Shortened/, 'every file listed');
+    assert.ok(request.description.includes(`[this build](${runUrl})`));
+    assert.doesNotMatch(request.description, /_build\/results/);
+    assert.equal(request.project, undefined, 'no Azure DevOps project');
+    assert.equal(request.repositoryId, 'contoso/web');
+  });
+
   it('a failed push fails the run and leaves the output directory unchanged', async () => {
     const host = new FakeHost(INPUTS);
     const tree = new MemoryTree(new Map([['keep.txt', 'mine']]));

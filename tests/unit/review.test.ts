@@ -347,6 +347,20 @@ describe('review: title, commit message and description', () => {
     assert.match(text, /Shortened to Azure DevOps' 4,000-character limit/);
   });
 
+  it("keeps to another service's limit when given one (GitHub's 65,536), naming it in the note", () => {
+    const limit = { chars: 65536, service: "GitHub's" };
+    const manifest = sampleManifest(manyFiles(300));
+    const whole = buildReviewDescription({ manifest, limit });
+    assert.ok(whole.length > MAX_DESCRIPTION_CHARS && whole.length <= 65536, String(whole.length));
+    assert.equal(whole.split('\n').filter((l) => l.startsWith('| src/')).length, 300, 'every file listed');
+    assert.ok(!/Shortened/.test(whole));
+
+    const shortened = buildReviewDescription({ manifest: sampleManifest(manyFiles(3000)), limit });
+    assert.ok(shortened.length <= 65536 && shortened.length > 60000, String(shortened.length));
+    assert.match(shortened, /Shortened to GitHub's 65,536-character limit: \d+ of 3000 file\(s\) left out/);
+    assert.doesNotMatch(shortened, /Azure DevOps/);
+  });
+
   it('stays within the limit whatever it is given', () => {
     const huge = 'y'.repeat(20_000);
     const cases = [

@@ -26,15 +26,28 @@ import type { ModelClient } from './core/ports';
 import type { ReviewPublisher } from './core/review';
 import type { Settings } from './core/settings';
 
+/** A signed-in connection: the credential for `connectionId` and the cloud it belongs to. */
+export interface SignedIn {
+  conn: ServiceConnection;
+  cloud: AzureCloud;
+  credential: TokenCredential;
+}
+
+/** Turns the connection the settings name into a credential (the host decides where OIDC tokens come from). */
+export type SignIn = (connectionId: string, host: AgentHost, network: Network) => SignedIn;
+
 /**
  * Sign in and build the client. The sign-in, the Key Vault read and every model call (retries and waits
- * included) draw on one time budget, timeoutSeconds, and stop when the run is cancelled.
+ * included) draw on one time budget, timeoutSeconds, and stop when the run is cancelled. `signIn`
+ * defaults to the Azure Pipelines service connection (workload identity federation through Azure
+ * DevOps' OIDC tokens); the GitHub Action passes its own (action-sign-in.ts).
  * @throws CredentialError, CancelledError, InputError.
  */
 export async function connectRemoteModel(
   settings: Settings,
   host: AgentHost,
   signal: AbortSignal,
+  signIn: SignIn = signInWithConnection,
 ): Promise<ModelClient> {
   const endpoint = settings.endpoint!;
   const deployment = settings.deployment!;
@@ -150,11 +163,7 @@ async function withinBudget<T>(
 }
 
 /** The connection's credential; WorkloadIdentityFederation gets its OIDC tokens from Azure DevOps. */
-function signIn(
-  connectionId: string,
-  host: AgentHost,
-  network: Network,
-): { conn: ServiceConnection; cloud: AzureCloud; credential: TokenCredential } {
+function signInWithConnection(connectionId: string, host: AgentHost, network: Network): SignedIn {
   const conn = host.getConnection(connectionId);
   const cloud = cloudFromConnection(conn);
   let deps: Parameters<typeof createCredential>[3] = { setSecret: (v) => host.setSecret(v) };

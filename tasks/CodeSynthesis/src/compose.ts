@@ -8,6 +8,7 @@ import { FsFileReader } from './adapters/fs/file-reader';
 import { FsTreeStore } from './adapters/fs/tree-store';
 import { OfflineModelClient } from './adapters/model/offline-model-client';
 import type { AgentHost } from './adapters/pipeline/agent-host';
+import type { SignIn } from './compose-remote';
 import type { BuildInfo, ModelClient } from './core/ports';
 import { readBuildContext } from './core/review';
 import type { ReviewPorts } from './core/review-stage';
@@ -17,8 +18,23 @@ import type { Settings } from './core/settings';
 import type { SynthesisPorts } from './core/synthesize';
 import { VERSION } from './version';
 
-/** Build the ports for one run. */
-export async function compose(settings: Settings, host: AgentHost): Promise<SynthesisPorts> {
+/**
+ * What a front door other than the Azure Pipelines task (the GitHub Action, action-compose.ts) composes
+ * its own way: the pull-request gate and the Entra ID sign-in.
+ */
+export interface FrontDoor {
+  /** The review ports of reviewMode 'pullRequest', read before the model is called. */
+  reviewPorts(): ReviewPorts;
+  /** Loads the sign-in of authMode entraId and keyVault; the service connection's when absent. */
+  signIn?(): Promise<SignIn>;
+}
+
+/** Build the ports for one run; `front` defaults to the Azure Pipelines task's (Azure Repos Git, service connections). */
+export async function compose(
+  settings: Settings,
+  host: AgentHost,
+  front: FrontDoor = { reviewPorts: () => reviewPorts(host) },
+): Promise<SynthesisPorts> {
   // Inside the repository, the output directory must not be reached through a symlink.
   const sources = host.getVariable('Build.SourcesDirectory');
   const outputDirectory = path.resolve(settings.outputDirectory);
@@ -38,13 +54,13 @@ export async function compose(settings: Settings, host: AgentHost): Promise<Synt
     },
     signal: host.signal,
     version: VERSION,
-    connectModel: (_intent, signal) => connectModel(settings, host, signal),
+    connectModel: (_intent, signal) => connectModel(settings, host, signal, front),
     secretScanner: async () => {
       const { createSecretlintScanner } = await import('./adapters/scan/secretlint-scanner');
       return createSecretlintScanner();
     },
     ...(settings.validation ? { commandRunner: () => commandRunner(outputDirectory, host) } : {}),
-    ...(settings.review.mode === 'pullRequest' ? { review: reviewPorts(host) } : {}),
+    ...(settings.review.mode === 'pullRequest' ? { review: front.reviewPorts() } : {}),
     patternRunner: async () => {
       const { WorkerPatternRunner } = await import('./adapters/scan/worker-pattern-runner');
       return new WorkerPatternRunner();
@@ -111,11 +127,16 @@ function buildInfo(host: AgentHost): BuildInfo & { intentVariable?: string } {
   );
 }
 
-async function connectModel(settings: Settings, host: AgentHost, signal: AbortSignal): Promise<ModelClient> {
+async function connectModel(
+  settings: Settings,
+  host: AgentHost,
+  signal: AbortSignal,
+  front: FrontDoor,
+): Promise<ModelClient> {
   if (settings.provider === 'offline') return new OfflineModelClient();
   if (settings.provider === 'archive') return openArchive(settings, host, signal);
   const { connectRemoteModel } = await import('./compose-remote');
-  return connectRemoteModel(settings, host, signal);
+  return connectRemoteModel(settings, host, signal, await front.signIn?.());
 }
 
 /**

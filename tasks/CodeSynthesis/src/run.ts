@@ -4,7 +4,7 @@
 import { INPUTS, OUTPUTS, type InputName } from './core/contract';
 import { FindingsError, isSynthesisError, type CancelledError } from './core/errors';
 import type { PipelineHost, TaskOutcome } from './core/ports';
-import { parseSettings, type RawInputs, type Settings } from './core/settings';
+import { parseSettings, type ParseOptions, type RawInputs, type Settings } from './core/settings';
 import { attachSummary, fileCounts } from './core/publish';
 import { describeReuse } from './core/reuse-stage';
 import { renderBlockedSummary } from './core/summary';
@@ -25,14 +25,16 @@ export function readInputs(host: PipelineHost): RawInputs {
 
 /**
  * Run the task against a host: settings -> synthesize -> outputs and summary -> result.
+ * `options` carry a front door's own input syntax (the action's GitHub reviewers).
  * Never throws: every failure becomes a failed result with a message naming what to fix.
  */
 export async function run<H extends PipelineHost>(
   host: H,
   compose: Composer<H>,
+  options: ParseOptions = {},
 ): Promise<SynthesisResult | undefined> {
   try {
-    const settings = parseSettings(readInputs(host));
+    const settings = parseSettings(readInputs(host), options);
     const result = await synthesize(settings, await compose(settings, host));
     host.setResult(...outcomeOf(result, host.signal.aborted));
     return result;

@@ -1,9 +1,10 @@
 /**
- * The review stage (reviewMode 'pullRequest', Azure Repos Git): its target settled before the model is
- * asked (the branches, where the output directory sits in the repository), then, once everything is checked,
- * scanned and validated and before the output directory is written, one push of every file the run
- * leaves (the files, the base copies, the prompt records, the manifest) to the review branch, and the
- * pull request opened or updated. A failed push leaves the output directory unchanged.
+ * The review stage (reviewMode 'pullRequest': Azure Repos Git, or GitHub in the action): its target
+ * settled before the model is asked (the branches, where the output directory sits in the repository),
+ * then, once everything is checked, scanned and validated and before the output directory is written,
+ * one push of every file the run leaves (the files, the base copies, the prompt records, the manifest)
+ * to the review branch, and the pull request opened or updated. A failed push leaves the output
+ * directory unchanged.
  */
 import type { Prepared, Scanned, Validated } from './draft';
 import { escapeMarkdown } from './summary';
@@ -21,6 +22,7 @@ import {
   reviewCommitMessage,
   reviewTitle,
   type BuildContext,
+  type DescriptionLimit,
   type DescriptionSection,
   type ReviewPublisher,
   type ReviewResult,
@@ -31,8 +33,15 @@ import {
 export interface ReviewPorts {
   /** The build's variables, read (and the repository provider checked) by the composition. */
   context: BuildContext;
-  /** Loads the publisher (azure-devops-node-api) when the push is due. */
+  /** Loads the publisher (azure-devops-node-api; the GitHub REST API in the action) when the push is due. */
   publisher(): Promise<ReviewPublisher>;
+  /**
+   * The page of the run the description links to; by default the Azure Pipelines build summary, from
+   * the context's collection, project and build id.
+   */
+  summaryUrl?: string;
+  /** The service's limit on a description; Azure DevOps' 4,000 characters by default. */
+  descriptionLimit?: DescriptionLimit;
 }
 
 /** Where the run's files go for review. */
@@ -97,13 +106,15 @@ export async function publishForReview(
   throwIfAborted(ports.signal);
   const publisher = await ports.review.publisher();
   const { context } = target;
-  const buildUrl = context.buildId
-    ? buildSummaryUrl(context.collectionUri, context.project, context.buildId)
-    : undefined;
+  const buildUrl =
+    ports.review.summaryUrl ??
+    (context.buildId && context.collectionUri && context.project
+      ? buildSummaryUrl(context.collectionUri, context.project, context.buildId)
+      : undefined);
   const result = await publisher.publish(
     {
       repositoryId: context.repositoryId,
-      project: context.project,
+      ...(context.project ? { project: context.project } : {}),
       branch: target.branch,
       targetBranch: target.targetBranch,
       baseCommit: context.sourceVersion,
@@ -114,6 +125,7 @@ export async function publishForReview(
         manifest: record.manifest,
         ...(buildUrl ? { buildUrl } : {}),
         sections: descriptionSections(draft),
+        ...(ports.review.descriptionLimit ? { limit: ports.review.descriptionLimit } : {}),
       }),
       draft: target.draft,
       reviewers: target.reviewers,

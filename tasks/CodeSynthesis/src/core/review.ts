@@ -1,7 +1,8 @@
 /**
- * The pull-request gate (Azure Repos Git): the port that pushes the generated files to a review branch
- * and opens (or updates) a pull request, and the pure decisions around it: which repository, which
- * branches, which repository paths, and the description, cut to Azure DevOps' 4,000-character limit.
+ * The pull-request gate (Azure Repos Git; GitHub through the action): the port that pushes the generated
+ * files to a review branch and opens (or updates) a pull request, and the pure decisions around it: which
+ * repository, which branches, which repository paths, and the description, cut to the service's limit
+ * (Azure DevOps' 4,000 characters by default).
  *
  * Branch names here are short names (`synthesis/weather`, `main`), never `refs/heads/...`.
  */
@@ -64,7 +65,7 @@ export interface ReviewRequest {
   commitMessage: string;
   /** Title of a new pull request (an existing one keeps its title). */
   title: string;
-  /** Markdown, at most MAX_DESCRIPTION_CHARS (see buildReviewDescription). */
+  /** Markdown, within the service's limit (MAX_DESCRIPTION_CHARS for Azure DevOps; see buildReviewDescription). */
   description: string;
   /** Open a new pull request as a draft. */
   draft: boolean;
@@ -114,11 +115,21 @@ const MODES = ['none', 'pullRequest'] as const;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Read the review inputs (raw strings by YAML name, unset or empty meaning the default).
- * @throws InputError naming the input: a mode, boolean or branch name that is not valid, or reviewers
- *   that are not identity ids (all of them listed).
+ * Reads the reviewers input into the identities the review service takes.
+ * @throws InputError listing every entry that is not one.
  */
-export function parseReviewSettings(raw: Readonly<Record<string, string | undefined>>): ReviewSettings {
+export type ReviewersParser = (text: string | undefined) => string[];
+
+/**
+ * Read the review inputs (raw strings by YAML name, unset or empty meaning the default). Reviewers are
+ * read by `readReviewers`: Azure DevOps identity ids (parseReviewers) unless the front door says otherwise.
+ * @throws InputError naming the input: a mode, boolean or branch name that is not valid, or reviewers
+ *   that `readReviewers` refuses (all of them listed).
+ */
+export function parseReviewSettings(
+  raw: Readonly<Record<string, string | undefined>>,
+  readReviewers: ReviewersParser = parseReviewers,
+): ReviewSettings {
   const get = (name: string): string | undefined => raw[name]?.trim() || undefined;
   const modeText = get(REVIEW_INPUTS.reviewMode) ?? 'none';
   const mode = MODES.find((m) => m.toLowerCase() === modeText.toLowerCase());
@@ -139,7 +150,7 @@ export function parseReviewSettings(raw: Readonly<Record<string, string | undefi
     ...(branch ? { branch: checkBranchInput(REVIEW_INPUTS.reviewBranch, branch) } : {}),
     ...(target ? { targetBranch: checkBranchInput(REVIEW_INPUTS.reviewTargetBranch, target) } : {}),
     draft: draftText === 'true',
-    reviewers: parseReviewers(get(REVIEW_INPUTS.reviewers)),
+    reviewers: readReviewers(get(REVIEW_INPUTS.reviewers)),
   };
 }
 
@@ -176,9 +187,12 @@ export function checkRepositoryProvider(provider: string | undefined): void {
   );
 }
 
-/** What the gate needs from the build, read from its predefined variables. */
+/**
+ * What the gate needs from the build, read from its predefined variables (readBuildContext; a GitHub
+ * runner's are read by the action's composition, without the Azure DevOps fields).
+ */
 export interface BuildContext {
-  /** Build.Repository.ID */
+  /** Build.Repository.ID (owner/name on GitHub) */
   repositoryId: string;
   /** Build.SourceVersion: the commit a new review branch starts from. */
   sourceVersion: string;
@@ -186,10 +200,10 @@ export interface BuildContext {
   sourceBranch?: string;
   /** Build.SourcesDirectory: the repository root on the agent. */
   sourcesDirectory: string;
-  /** System.CollectionUri */
-  collectionUri: string;
-  /** System.TeamProject */
-  project: string;
+  /** System.CollectionUri (Azure DevOps only) */
+  collectionUri?: string;
+  /** System.TeamProject (Azure DevOps only) */
+  project?: string;
   /** Build.BuildId, for the link to the build summary. */
   buildId?: string;
 }
@@ -402,12 +416,28 @@ export interface DescriptionSection {
   lines: readonly string[];
 }
 
+/** A service's limit on a pull request description, and whose it is, for the note on a shortened one. */
+export interface DescriptionLimit {
+  /** The most UTF-16 code units the service accepts. */
+  chars: number;
+  /** The service, possessive, as the note says it: "Azure DevOps'", "GitHub's". */
+  service: string;
+}
+
+/** Azure DevOps' limit, the default of buildReviewDescription. */
+export const AZURE_DEVOPS_DESCRIPTION_LIMIT: DescriptionLimit = {
+  chars: MAX_DESCRIPTION_CHARS,
+  service: "Azure DevOps'",
+};
+
 export interface ReviewDescriptionInput {
   manifest: Manifest;
   /** The build summary (buildSummaryUrl): linked at the top, and where a shortened description points. */
   buildUrl?: string;
   /** Shown after the header and before the file list, and kept before it when space runs out. */
   sections?: readonly DescriptionSection[];
+  /** The limit to keep to; AZURE_DEVOPS_DESCRIPTION_LIMIT when absent. */
+  limit?: DescriptionLimit;
 }
 
 /** No single line of the description is longer than this. */
@@ -417,12 +447,15 @@ const TRAILER_ROOM = 420;
 
 /**
  * The pull request description: service, model, tokens, a link to the build, the sections, then the
- * files. At most MAX_DESCRIPTION_CHARS: when the whole text is longer, the header is kept, then the
- * sections' lines in order, then as many file rows as fit, and a closing note says how much was left
- * out and links to the build summary. Paths are escaped.
+ * files. At most `input.limit.chars` (MAX_DESCRIPTION_CHARS by default): when the whole text is
+ * longer, the header is kept, then the sections' lines in order, then as many file rows as fit, and a
+ * closing note says how much was left out, under whose limit, and links to the build summary. Paths
+ * are escaped.
  */
 export function buildReviewDescription(input: ReviewDescriptionInput): string {
   const m = input.manifest;
+  const limit = input.limit ?? AZURE_DEVOPS_DESCRIPTION_LIMIT;
+  const max = limit.chars;
   const link = input.buildUrl && input.buildUrl.length <= 300 ? input.buildUrl : undefined;
   const service = m.intent.serviceName
     ? `${m.intent.serviceName} (${m.intent.language}/${m.intent.framework})`
@@ -452,9 +485,9 @@ export function buildReviewDescription(input: ReviewDescriptionInput): string {
   };
   const render = (parts: string[][]): string => parts.flat().join('\n') + '\n';
   const full = render([header, ...blocks.flatMap((b) => [b.head, b.lines]), files.head, files.lines]);
-  if (full.length <= MAX_DESCRIPTION_CHARS) return full;
+  if (full.length <= max) return full;
 
-  let room = MAX_DESCRIPTION_CHARS - TRAILER_ROOM - render([header]).length;
+  let room = max - TRAILER_ROOM - render([header]).length;
   const take = (head: string[], lines: readonly string[]): string[] => {
     const headCost = head.join('\n').length + 1;
     if (headCost >= room) return [];
@@ -485,9 +518,9 @@ export function buildReviewDescription(input: ReviewDescriptionInput): string {
   const trailer = [
     '',
     '---',
-    `_Shortened to Azure DevOps' ${MAX_DESCRIPTION_CHARS.toLocaleString('en-US')}-character limit${left.length ? `: ${left.join(', ')} left out` : ''}. ${link ? `The full summary is in [the build](${link}).` : "The full summary is on the build's Code synthesis tab."}_`,
+    `_Shortened to ${limit.service} ${max.toLocaleString('en-US')}-character limit${left.length ? `: ${left.join(', ')} left out` : ''}. ${link ? `The full summary is in [the build](${link}).` : "The full summary is on the build's Code synthesis tab."}_`,
   ];
-  return cut(render([header, ...keptBlocks, keptFiles, trailer]), MAX_DESCRIPTION_CHARS);
+  return cut(render([header, ...keptBlocks, keptFiles, trailer]), max);
 }
 
 /** The text cut to `max` UTF-16 units without splitting a surrogate pair, '…' marking a cut. */

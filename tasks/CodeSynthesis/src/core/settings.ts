@@ -5,7 +5,7 @@ import { archiveReviewBranch } from './archive';
 import { DEFAULTS, INPUTS, type InputName } from './contract';
 import { InputError } from './errors';
 import type { ModelSettings, ProviderName } from './ports';
-import { parseReviewSettings, type ReviewSettings } from './review';
+import { parseReviewSettings, type ReviewersParser, type ReviewSettings } from './review';
 import { checkWorkingDirectory } from './validate';
 
 export type AuthSettings =
@@ -93,11 +93,17 @@ const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 /** An unexpanded macro: the agent leaves `$(name)` as is when the variable is not defined. */
 const MACRO = /^\$\(([^)]+)\)$/;
 
+/** How a front door reads the inputs whose syntax is its own. */
+export interface ParseOptions {
+  /** The reviewers' syntax: Azure DevOps identity ids by default (review.ts parseReviewers). */
+  parseReviewers?: ReviewersParser;
+}
+
 /**
  * Parse and validate all inputs.
  * @throws InputError naming the first input at fault and how to fix it.
  */
-export function parseSettings(raw: RawInputs): Settings {
+export function parseSettings(raw: RawInputs, options: ParseOptions = {}): Settings {
   const get = (name: InputName): string | undefined => {
     const value = raw[name]?.trim();
     return value ? value : undefined;
@@ -269,7 +275,7 @@ export function parseSettings(raw: RawInputs): Settings {
         workingDirectory: checkWorkingDirectory(get(INPUTS.validateWorkingDirectory)),
       }
     : undefined;
-  const review = parseReviewSettings(raw);
+  const review = parseReviewSettings(raw, options.parseReviewers);
   return {
     intent,
     provider,
