@@ -11,6 +11,7 @@ import { INPUTS } from '../../core/contract';
 import { CancelledError, InputError, WriteError } from '../../core/errors';
 import { foldName, showPath } from '../../core/paths';
 import type { FileToWrite, Logger, PathState, TreeStore } from '../../core/ports';
+import { eachBounded, FS_CONCURRENCY, ItemFailure, mapBounded } from './bounded';
 import {
   contentHash,
   JOURNAL,
@@ -78,22 +79,18 @@ export class FsTreeStore implements TreeStore {
   async inspect(items: readonly (string | FileToWrite)[]): Promise<PathState[]> {
     await this.settle();
     const listings = new Map<string, Promise<string[]>>();
-    const states: PathState[] = [];
-    for (const item of items) {
-      states.push(
-        await this.inspectOne(
-          typeof item === 'string' ? item : item.path,
-          typeof item === 'string' ? undefined : item.content,
-          listings,
-        ),
-      );
-    }
-    return states;
+    return mapBounded(items, FS_CONCURRENCY, (item) =>
+      this.inspectOne(
+        typeof item === 'string' ? item : item.path,
+        typeof item === 'string' ? undefined : item.content,
+        listings,
+      ),
+    );
   }
 
   /**
-   * Stage all files in `<root>/.synthesis-staging-<random>/`, fsync them, then rename each into place,
-   * moving any existing file aside first. If `signal` aborts before the move, or staging fails, the
+   * Stage all files in `<root>/.synthesis-staging-<random>/` (a few at a time, each fsynced), then rename
+   * each into place, in order, moving any existing file aside first. If `signal` aborts before the move, or staging fails, the
    * staging folder (and the root, if this call created it) is removed and the tree is untouched. The
    * move is not interruptible; if it fails, every step is undone in reverse order.
    * New files are written with mode 0644, or 0755 under a `bin/` folder or when named `*.sh`; a replaced
@@ -132,14 +129,27 @@ export class FsTreeStore implements TreeStore {
       await writeJournal(this.fs, staging, journalOf('staging'));
       await this.fs.mkdir(path.join(staging, 'new'));
       await this.fs.mkdir(path.join(staging, 'old'));
-      for (const [i, file] of files.entries()) {
-        if (signal.aborted) throw new CancelledError();
-        current = file.path;
-        await this.writeStaged(staged(i), file);
+      // Each file's text becomes bytes once: hashed for the journal and written from the same buffer.
+      const hashes = new Array<string>(files.length);
+      try {
+        await eachBounded(
+          files,
+          FS_CONCURRENCY,
+          async (file, i) => {
+            const bytes = Buffer.from(file.content, 'utf8');
+            hashes[i] = contentHash(bytes);
+            await this.writeStaged(staged(i), file.path, bytes);
+          },
+          () => signal.aborted, // files being written finish; no new one starts
+        );
+      } catch (failure) {
+        if (!(failure instanceof ItemFailure)) throw failure;
+        current = files[failure.index]?.path;
+        throw failure.error;
       }
-      current = undefined;
+      if (signal.aborted) throw new CancelledError();
       await syncDir(this.fs, path.join(staging, 'new'));
-      await writeJournal(this.fs, staging, journalOf('moving', await this.movePlan(files)));
+      await writeJournal(this.fs, staging, journalOf('moving', await this.movePlan(files, hashes)));
       if (signal.aborted) throw new CancelledError();
     } catch (error) {
       await this.discard(staging, createdRoot);
@@ -152,10 +162,9 @@ export class FsTreeStore implements TreeStore {
     try {
       for (const [i, file] of files.entries()) {
         current = file.path;
-        const dir = await this.ensureParents(file.path, journal);
+        const { dir, existing } = await this.ensureParents(file.path, journal);
         touched.add(dir);
         const target = path.join(dir, path.posix.basename(file.path));
-        const existing = await this.lstat(target);
         if (existing) {
           if (!existing.isFile())
             throw new TreeChanged(`became a ${kindOf(existing)} after it was inspected`);
@@ -183,7 +192,7 @@ export class FsTreeStore implements TreeStore {
       throw writeError('write', current, error);
     }
 
-    for (const dir of touched) await syncDir(this.fs, dir);
+    await eachBounded([...touched], FS_CONCURRENCY, (dir) => syncDir(this.fs, dir));
     // The commit point: from here on a leftover staging folder is a finished commit, not one to undo.
     try {
       await writeJournal(this.fs, staging, journalOf('done'));
@@ -241,34 +250,50 @@ export class FsTreeStore implements TreeStore {
 
   /**
    * The journal's view of the move about to start: for each file, whether it replaces an existing file
-   * and the hash of its content, and the folders the move creates (parents first).
+   * and the hash of its content (`hashes`, by index), and the folders the move creates (parents first).
+   * Each folder is examined once; the files' targets a few at a time.
    */
-  private async movePlan(files: readonly FileToWrite[]): Promise<{ files: JournalFile[]; dirs: string[] }> {
-    const dirs: string[] = [];
-    const planned: JournalFile[] = [];
-    for (const file of files) {
+  private async movePlan(
+    files: readonly FileToWrite[],
+    hashes: readonly string[],
+  ): Promise<{ files: JournalFile[]; dirs: string[] }> {
+    const folders = new Map<string, Promise<Stats | undefined>>();
+    const folder = (rel: string): Promise<Stats | undefined> => {
+      let stat = folders.get(rel);
+      if (!stat) folders.set(rel, (stat = this.lstat(path.join(this.root, ...rel.split('/')))));
+      return stat;
+    };
+    const looked = await mapBounded(files, FS_CONCURRENCY, async (file) => {
       const segments = file.path.split('/');
-      let dir = this.root;
-      let missing = false;
+      const missing: string[] = [];
       let blocked = false;
-      for (const [j, name] of segments.slice(0, -1).entries()) {
-        dir = path.join(dir, name);
-        if (!missing && !blocked) {
-          const stat = await this.lstat(dir);
-          missing = stat === undefined;
-          blocked = stat !== undefined && !stat.isDirectory(); // the move stops there (TreeChanged)
-        }
+      for (const j of segments.slice(0, -1).keys()) {
         const rel = segments.slice(0, j + 1).join('/');
-        if (missing && !dirs.includes(rel)) dirs.push(rel);
+        if (missing.length > 0) {
+          missing.push(rel);
+          continue;
+        }
+        const stat = await folder(rel);
+        if (!stat) missing.push(rel);
+        else if (!stat.isDirectory()) {
+          blocked = true; // the move stops there (TreeChanged)
+          break;
+        }
       }
-      const target = missing || blocked ? undefined : await this.lstat(path.join(dir, segments.at(-1) ?? ''));
-      planned.push({
+      const target =
+        missing.length > 0 || blocked ? undefined : await this.lstat(path.join(this.root, ...segments));
+      return { missing, replaces: target?.isFile() ?? false };
+    });
+    const dirs: string[] = [];
+    for (const { missing } of looked) for (const rel of missing) if (!dirs.includes(rel)) dirs.push(rel);
+    return {
+      files: files.map((file, i) => ({
         path: file.path,
-        sha256: contentHash(file.content),
-        replaces: target?.isFile() ?? false,
-      });
-    }
-    return { files: planned, dirs };
+        sha256: hashes[i] ?? contentHash(file.content),
+        replaces: looked[i]?.replaces ?? false,
+      })),
+      dirs,
+    };
   }
 
   private async inspectOne(
@@ -327,11 +352,11 @@ export class FsTreeStore implements TreeStore {
     return path.join(dir, entries.includes(name) ? name : (entries.find((e) => foldName(e) === key) ?? name));
   }
 
-  private async writeStaged(file: string, { path: rel, content }: FileToWrite): Promise<void> {
+  private async writeStaged(file: string, rel: string, bytes: Buffer): Promise<void> {
     const mode = /(^|\/)bin\//.test(rel) || rel.endsWith('.sh') ? 0o755 : 0o644;
     const handle = await this.fs.open(file, 'wx', mode);
     try {
-      await handle.writeFile(content, 'utf8');
+      await handle.writeFile(bytes);
       await handle.chmod(mode); // open's mode is filtered by the umask
       await handle.sync();
     } finally {
@@ -340,24 +365,41 @@ export class FsTreeStore implements TreeStore {
   }
 
   /**
-   * Create the missing parent folders of `rel` one by one, recording each, and check (right before
-   * the rename that follows) that none of the existing ones is a symlink or a file.
+   * Check (right before the rename that follows) that none of the existing parent folders of `rel` is a
+   * symlink or a file, and create the missing ones one by one, recording each. Every folder on the way
+   * and the target are examined together, in one round of lstat calls.
+   * @returns the parent folder, and what is at the target now (undefined when absent).
    */
-  private async ensureParents(rel: string, journal: Step[]): Promise<string> {
-    let dir = this.root;
-    for (const name of rel.split('/').slice(0, -1)) {
-      dir = path.join(dir, name);
-      const stat = await this.lstat(dir);
+  private async ensureParents(
+    rel: string,
+    journal: Step[],
+  ): Promise<{ dir: string; existing: Stats | undefined }> {
+    const segments = rel.split('/');
+    const paths = segments.map((_, j) => path.join(this.root, ...segments.slice(0, j + 1)));
+    const stats = await Promise.allSettled(paths.map((p) => this.lstat(p)));
+    const seen = (j: number): Stats | undefined => {
+      const result = stats[j]!;
+      if (result.status === 'rejected') throw result.reason;
+      return result.value;
+    };
+    let created = false;
+    for (const j of segments.slice(0, -1).keys()) {
+      const dir = paths[j]!;
+      const stat = created ? undefined : seen(j); // below a folder just created, nothing can be
       if (!stat) {
         await this.fs.mkdir(dir);
         journal.push({ kind: 'mkdir', dir });
+        created = true;
       } else if (!stat.isDirectory()) {
         throw new TreeChanged(
           `has a parent folder ${showPath(path.relative(this.root, dir))} that became a ${kindOf(stat)} after it was inspected`,
         );
       }
     }
-    return dir;
+    return {
+      dir: paths.length > 1 ? paths[paths.length - 2]! : this.root,
+      existing: created ? undefined : seen(paths.length - 1),
+    };
   }
 
   /** Undo the journal in reverse; returns what could not be undone. */

@@ -83,6 +83,8 @@ interface CallState {
   retryRefused?: boolean;
   /** A 2xx answer whose body is not JSON: its text went to debug output, never into a message. */
   unreadable?: { status: number; contentType?: string };
+  /** The 2xx answer's body, parsed once here (the SDK gets an empty body and does not parse it again). */
+  answer?: { data: unknown };
 }
 
 const REQUEST_ID_HEADERS = ['apim-request-id', 'x-request-id', 'x-ms-request-id'];
@@ -149,13 +151,15 @@ export async function completeChat(
     try {
       const client = spec.createClient(sdk, watchResponses(spec, state, deadline));
       const params = chatParams(request, ctx.deployment, structured);
-      const data = await untilAborted(
-        client.chat.completions.create(params, { signal: sendSignal }),
+      // asResponse(): the SDK still sends, retries and throws its typed errors, but leaves the body to
+      // us. watchResponses has read and parsed it once; letting the SDK read a rebuilt copy too held
+      // the reply in memory four times over (text, Response bytes, the SDK's text, its parse).
+      await untilAborted(
+        client.chat.completions.create(params, { signal: sendSignal }).asResponse(),
         sendSignal,
       );
-      // The SDK hands back a non-JSON body as a string when its content-type is not JSON.
       if (state.unreadable) return { failure: { kind: 'unreadable', ...state.unreadable } };
-      return { data, params };
+      return { data: state.answer?.data as ChatCompletion, params };
     } catch (err) {
       return { failure: classify(err, sdk, state, signal, budget) };
     }
@@ -263,7 +267,7 @@ function watchResponses(spec: ChatSpec, state: CallState, deadline: number): Fet
     }
     const requestId = REQUEST_ID_HEADERS.map((h) => response.headers.get(h)).find((v) => v);
     const idNote = requestId ? ` (request id ${requestId})` : '';
-    const text = await response.text();
+    const text = await readText(response);
     const body = parseJson(text);
     const headers = new Headers(response.headers);
     headers.delete('content-length');
@@ -273,7 +277,9 @@ function watchResponses(spec: ChatSpec, state: CallState, deadline: number): Fet
     if (response.ok) {
       if (body !== undefined) {
         logger.untrusted(`${service} answered ${response.status}${idNote}.`, 'debug');
-        return rebuilt();
+        // What the SDK's defaultParseResponse would return: the JSON for a JSON content-type, else the text.
+        state.answer = { data: isJsonMediaType(response.headers.get('content-type')) ? body : text };
+        return new Response(null, { status: response.status, statusText: response.statusText, headers });
       }
       // Not JSON: the SDK's parse error would quote the body's first characters in its message.
       logger.untrusted(
@@ -406,6 +412,31 @@ export function hostOf(endpoint: string): string {
 
 function redact(text: string, secret: string | undefined): string {
   return secret ? text.split(secret).join('***') : text;
+}
+
+/**
+ * The body as text, decoded chunk by chunk as it arrives: Response.text() gathers every chunk and then
+ * copies them into one buffer before decoding, so a 20 MB reply briefly took three times its size.
+ * Decoding is the same (UTF-8, a leading BOM dropped, invalid bytes replaced).
+ */
+async function readText(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(decoder.decode(value, { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
+}
+
+/** The SDK's test for a JSON answer (openai/internal/parse.ts): application/json or a +json type. */
+function isJsonMediaType(contentType: string | null): boolean {
+  const mediaType = contentType?.split(';')[0]?.trim();
+  return !!mediaType && (mediaType.includes('application/json') || mediaType.endsWith('+json'));
 }
 
 function parseJson(text: string): unknown {
