@@ -51,6 +51,12 @@ type Step =
 /** Thrown inside the move phase when the tree changed under us since inspect. */
 class TreeChanged extends Error {}
 
+/** What lies on the way to a file and at its target, and how many folders the move had created when asked. */
+interface Examination {
+  mkdirs: number;
+  stats: Promise<PromiseSettledResult<Stats | undefined>[]>;
+}
+
 /** A TreeStore over a real directory. `root` is absolute; it is created when missing. */
 export class FsTreeStore implements TreeStore {
   private readonly fs: FsOps;
@@ -159,10 +165,21 @@ export class FsTreeStore implements TreeStore {
 
     const journal: Step[] = [];
     const touched = new Set<string>();
+    // Each file's folders and target are examined while the file before it is being renamed; an
+    // examination older than a folder this move created is taken again.
+    const made = { dirs: 0 };
+    const examine = (i: number): Examination | undefined => {
+      const file = files[i];
+      return file && this.examine(file.path, made.dirs);
+    };
+    let next = examine(0);
     try {
       for (const [i, file] of files.entries()) {
         current = file.path;
-        const { dir, existing } = await this.ensureParents(file.path, journal);
+        let seen = await next!.stats;
+        if (next!.mkdirs !== made.dirs) seen = await examine(i)!.stats;
+        next = examine(i + 1);
+        const { dir, existing } = await this.ensureParents(file.path, seen, journal, made);
         touched.add(dir);
         const target = path.join(dir, path.posix.basename(file.path));
         if (existing) {
@@ -364,19 +381,27 @@ export class FsTreeStore implements TreeStore {
     }
   }
 
+  /** lstat every folder on the way to `rel` and `rel` itself, together (never rejects). */
+  private examine(rel: string, mkdirs: number): Examination {
+    const segments = rel.split('/');
+    const paths = segments.map((_, j) => path.join(this.root, ...segments.slice(0, j + 1)));
+    return { mkdirs, stats: Promise.allSettled(paths.map((p) => this.lstat(p))) };
+  }
+
   /**
-   * Check (right before the rename that follows) that none of the existing parent folders of `rel` is a
-   * symlink or a file, and create the missing ones one by one, recording each. Every folder on the way
-   * and the target are examined together, in one round of lstat calls.
-   * @returns the parent folder, and what is at the target now (undefined when absent).
+   * Check (with `stats`, taken while the previous file was being renamed) that none of the existing
+   * parent folders of `rel` is a symlink or a file, and create the missing ones one by one, recording
+   * each (and counting them in `made`).
+   * @returns the parent folder, and what is at the target (undefined when absent).
    */
   private async ensureParents(
     rel: string,
+    stats: PromiseSettledResult<Stats | undefined>[],
     journal: Step[],
+    made: { dirs: number },
   ): Promise<{ dir: string; existing: Stats | undefined }> {
     const segments = rel.split('/');
     const paths = segments.map((_, j) => path.join(this.root, ...segments.slice(0, j + 1)));
-    const stats = await Promise.allSettled(paths.map((p) => this.lstat(p)));
     const seen = (j: number): Stats | undefined => {
       const result = stats[j]!;
       if (result.status === 'rejected') throw result.reason;
@@ -389,6 +414,7 @@ export class FsTreeStore implements TreeStore {
       if (!stat) {
         await this.fs.mkdir(dir);
         journal.push({ kind: 'mkdir', dir });
+        made.dirs += 1;
         created = true;
       } else if (!stat.isDirectory()) {
         throw new TreeChanged(
