@@ -183,4 +183,43 @@ describe('integration: OpenAI-compatible client (real openai SDK over HTTPS)', (
     const reply = await client().complete(chatRequest(), new AbortController().signal);
     assert.equal(reply.finishReason, 'length');
   });
+
+  /** A fetch answering 200 with `body` in the given pieces of bytes, without a server. */
+  const piecesFetch =
+    (pieces: Uint8Array[], contentType = 'application/json') =>
+    async (): Promise<Response> =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const piece of pieces) controller.enqueue(piece);
+            controller.close();
+          },
+        }),
+        { status: 200, headers: { 'content-type': contentType } },
+      );
+
+  it('reads a reply that arrives in pieces, a character split across two, as one text (a BOM dropped)', async () => {
+    const content = JSON.stringify({ files: [{ path: 'svc/é.py', content: 'print("héllo ✓")\n' }] });
+    const bytes = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(JSON.stringify(completion(content).body), 'utf8'),
+    ]);
+    const split = bytes.indexOf(Buffer.from('✓')) + 1; // inside the 3 bytes of '✓'
+    const at = [2, bytes.indexOf(Buffer.from('é')) + 1, split, split + 1];
+    const pieces = [0, ...at].map((start, i) => bytes.subarray(start, at[i] ?? bytes.length));
+    assert.equal(Buffer.concat(pieces).length, bytes.length);
+    const reply = await client({ fetch: piecesFetch(pieces) }).complete(
+      chatRequest(),
+      new AbortController().signal,
+    );
+    assert.equal(reply.content, content);
+    assert.equal(reply.id, 'chatcmpl-fake123');
+  });
+
+  it('a JSON body whose content-type is not JSON is not a chat completion (as the SDK reads it: text)', async () => {
+    const body = Buffer.from(JSON.stringify(completion(DEFAULT_CONTENT).body));
+    const err = await failure(client({ fetch: piecesFetch([body], 'text/plain') }));
+    assert.ok(err instanceof ModelError);
+    assert.match(err.message, /answered with something that is not a chat completion \(no choices\)/);
+  });
 });
