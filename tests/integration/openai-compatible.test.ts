@@ -198,8 +198,12 @@ describe('integration: OpenAI-compatible client (real openai SDK over HTTPS)', (
         { status: 200, headers: { 'content-type': contentType } },
       );
 
-  it('reads a reply that arrives in pieces, a character split across two, as one text (a BOM dropped)', async () => {
-    const content = JSON.stringify({ files: [{ path: 'svc/é.py', content: 'print("héllo ✓")\n' }] });
+  it('reads a reply that arrives in pieces, a character split across two, as one text (a BOM dropped), however long', async () => {
+    // 300 KB: more than the first buffer (64 KiB) taken when the answer has no content-length.
+    const padding = '#'.repeat(300_000);
+    const content = JSON.stringify({
+      files: [{ path: 'svc/é.py', content: `print("héllo ✓")\n${padding}\n` }],
+    });
     const bytes = Buffer.concat([
       Buffer.from([0xef, 0xbb, 0xbf]),
       Buffer.from(JSON.stringify(completion(content).body), 'utf8'),

@@ -415,22 +415,30 @@ function redact(text: string, secret: string | undefined): string {
 }
 
 /**
- * The body as text, decoded chunk by chunk as it arrives: Response.text() gathers every chunk and then
- * copies them into one buffer before decoding, so a 20 MB reply briefly took three times its size.
- * Decoding is the same (UTF-8, a leading BOM dropped, invalid bytes replaced).
+ * The body as text. Response.text() gathers every chunk and then copies them into one buffer before
+ * decoding, so a 20 MB reply briefly took three times its size; here the chunks are copied as they arrive
+ * into one buffer sized by content-length (grown when the header is missing or smaller, as with a
+ * compressed answer), and decoded once. Decoding is the same (UTF-8, a leading BOM dropped, invalid
+ * bytes replaced).
  */
 async function readText(response: Response): Promise<string> {
   if (!response.body) return '';
-  const decoder = new TextDecoder();
-  const parts: string[] = [];
+  const declared = Number(response.headers.get('content-length'));
+  let bytes = Buffer.allocUnsafe(Number.isSafeInteger(declared) && declared > 0 ? declared : 64 * 1024);
+  let used = 0;
   const reader = response.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    parts.push(decoder.decode(value, { stream: true }));
+    if (used + value.byteLength > bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, used + value.byteLength));
+      bytes.copy(grown, 0, 0, used);
+      bytes = grown;
+    }
+    bytes.set(value, used);
+    used += value.byteLength;
   }
-  parts.push(decoder.decode());
-  return parts.join('');
+  return new TextDecoder().decode(bytes.subarray(0, used));
 }
 
 /** The SDK's test for a JSON answer (openai/internal/parse.ts): application/json or a +json type. */
