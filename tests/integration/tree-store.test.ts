@@ -179,6 +179,25 @@ describe('FsTreeStore (real file system)', function () {
         assert.equal(fs.readFileSync(path.join(root, file.path), 'utf8'), file.content);
     });
 
+    it("fsyncs the journals that start and end the move, not the first ('staging': a power cut loses nothing there)", async () => {
+      const synced: boolean[] = [];
+      const ops: Partial<FsOps> = {
+        open: (async (file: fs.PathLike, flags?: string | number, mode?: fs.Mode) => {
+          const handle = await fsp.open(file, flags, mode);
+          if (!String(file).endsWith('journal.tmp')) return handle;
+          const at = synced.push(false) - 1;
+          const sync = handle.sync.bind(handle);
+          handle.sync = async () => {
+            synced[at] = true;
+            return sync();
+          };
+          return handle;
+        }) as FsOps['open'],
+      };
+      await new FsTreeStore(root, { fs: ops }).commit([f('a.ts')], live());
+      assert.deepEqual(synced, [false, true, true]);
+    });
+
     it('an empty commit changes nothing and does not create the root', async () => {
       await new FsTreeStore(root).commit([], live());
       assert.equal(fs.existsSync(root), false);

@@ -132,7 +132,7 @@ export class FsTreeStore implements TreeStore {
     let current: string | undefined;
     try {
       await this.fs.mkdir(staging);
-      await writeJournal(this.fs, staging, journalOf('staging'));
+      await writeJournal(this.fs, staging, journalOf('staging'), false);
       await this.fs.mkdir(path.join(staging, 'new'));
       await this.fs.mkdir(path.join(staging, 'old'));
       // Each file's text becomes bytes once: hashed for the journal and written from the same buffer.
