@@ -186,7 +186,7 @@ describe('integration: OpenAI-compatible client (real openai SDK over HTTPS)', (
 
   /** A fetch answering 200 with `body` in the given pieces of bytes, without a server. */
   const piecesFetch =
-    (pieces: Uint8Array[], contentType = 'application/json') =>
+    (pieces: Uint8Array[], contentType = 'application/json', headers: Record<string, string> = {}) =>
     async (): Promise<Response> =>
       new Response(
         new ReadableStream<Uint8Array>({
@@ -195,7 +195,7 @@ describe('integration: OpenAI-compatible client (real openai SDK over HTTPS)', (
             controller.close();
           },
         }),
-        { status: 200, headers: { 'content-type': contentType } },
+        { status: 200, headers: { 'content-type': contentType, ...headers } },
       );
 
   it('reads a reply that arrives in pieces, a character split across two, as one text (a BOM dropped), however long', async () => {
@@ -218,6 +218,13 @@ describe('integration: OpenAI-compatible client (real openai SDK over HTTPS)', (
     );
     assert.equal(reply.content, content);
     assert.equal(reply.id, 'chatcmpl-fake123');
+  });
+
+  it('a content-length of a terabyte reserves no terabyte: the reply is read as it comes', async () => {
+    const body = Buffer.from(JSON.stringify(completion(DEFAULT_CONTENT).body));
+    const fetch = piecesFetch([body], 'application/json', { 'content-length': String(2 ** 40) });
+    const reply = await client({ fetch }).complete(chatRequest(), new AbortController().signal);
+    assert.equal(reply.content, DEFAULT_CONTENT);
   });
 
   it('a JSON body whose content-type is not JSON is not a chat completion (as the SDK reads it: text)', async () => {

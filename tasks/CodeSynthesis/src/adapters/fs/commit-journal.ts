@@ -6,11 +6,10 @@
  * A commit writes `journal.json` in its staging folder, each time atomically (a temporary file, fsync,
  * rename; the first without fsync): phase 'staging' when it starts; phase 'moving' once every file is
  * staged, before the first rename, listing the files in move order (file i is staged as `new/i` and
- * backed up as `old/i`), whether
- * each replaces an existing file, the SHA-256 of what it writes, and the folders the move creates; phase
- * 'done' once every file is in place (the commit point). The next run reads it and puts the tree back as
- * it was before the interrupted run, or refuses with a message naming the folder: it never deletes a
- * backup it has not put back, nor a file that changed since.
+ * backed up as `old/i`), whether each replaces an existing file, the SHA-256 of what it writes, and the
+ * folders the move creates; phase 'done' once every file is in place (the commit point). The next run
+ * reads it and puts the tree back as it was before the interrupted run, or refuses with a message naming
+ * the folder: it never deletes a backup it has not put back, nor a file that changed since.
  */
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';

@@ -96,9 +96,10 @@ export class FsTreeStore implements TreeStore {
 
   /**
    * Stage all files in `<root>/.synthesis-staging-<random>/` (a few at a time, each fsynced), then rename
-   * each into place, in order, moving any existing file aside first. If `signal` aborts before the move, or staging fails, the
-   * staging folder (and the root, if this call created it) is removed and the tree is untouched. The
-   * move is not interruptible; if it fails, every step is undone in reverse order.
+   * each into place, in order, moving any existing file aside first. If `signal` aborts before the move,
+   * or staging fails, the staging folder (and the root, if this call created it) is removed and the tree
+   * is untouched (files already being written finish first). The move is not interruptible; if it fails,
+   * every step is undone in reverse order.
    * New files are written with mode 0644, or 0755 under a `bin/` folder or when named `*.sh`; a replaced
    * file keeps its permission bits (rwx), never setuid, setgid or sticky.
    * Before the first rename the journal lists every step, so that if this process dies during the move

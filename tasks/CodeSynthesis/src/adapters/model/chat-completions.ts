@@ -414,17 +414,22 @@ function redact(text: string, secret: string | undefined): string {
   return secret ? text.split(secret).join('***') : text;
 }
 
+/** The most a declared content-length reserves before any byte has arrived. */
+const MAX_RESERVED_BYTES = 64 * 1024 * 1024;
+
 /**
  * The body as text. Response.text() gathers every chunk and then copies them into one buffer before
  * decoding, so a 20 MB reply briefly took three times its size; here the chunks are copied as they arrive
- * into one buffer sized by content-length (grown when the header is missing or smaller, as with a
- * compressed answer), and decoded once. Decoding is the same (UTF-8, a leading BOM dropped, invalid
- * bytes replaced).
+ * into one buffer sized by content-length (at most MAX_RESERVED_BYTES up front, and grown when the header
+ * is missing or smaller, as with a compressed answer), and decoded once. Decoding is the same (UTF-8, a
+ * leading BOM dropped, invalid bytes replaced).
  */
 async function readText(response: Response): Promise<string> {
   if (!response.body) return '';
   const declared = Number(response.headers.get('content-length'));
-  let bytes = Buffer.allocUnsafe(Number.isSafeInteger(declared) && declared > 0 ? declared : 64 * 1024);
+  let bytes = Buffer.allocUnsafe(
+    Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, MAX_RESERVED_BYTES) : 64 * 1024,
+  );
   let used = 0;
   const reader = response.body.getReader();
   for (;;) {
