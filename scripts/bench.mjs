@@ -241,6 +241,11 @@ async function main() {
       rows.peakRss,
       BUDGETS.peakRss.text,
     );
+    // Issue 10's last two figures wait for planned generation and reuse (other branches). Planned: a
+    // 20-file service against a local fake model streaming tokens at a fixed rate, wall time of the
+    // planned strategy at concurrency 8 / the single strategy on the same files (budget 0.3). Rerun: the
+    // model calls of a second run on an unchanged intent (budget 0). Measure them per Node like the rows
+    // above and put the cells here.
     const notYet = versions.map(() => 'not measured yet');
     row('planned generation, 20 files: wall / single strategy', notYet, BUDGETS.planned.text);
     row('unchanged rerun: model calls', notYet, BUDGETS.rerun.text);
