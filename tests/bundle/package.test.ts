@@ -142,6 +142,11 @@ describe('scripts/package.mjs', function () {
     );
   });
 
+  it('stays within the size budget of 700 KiB (issue 10): the task bundles ship minified', () => {
+    const kib = fs.statSync(vsix).size / 1024;
+    assert.ok(kib <= 700, `the .vsix is ${kib.toFixed(0)} KiB`);
+  });
+
   it('runs from the task folder unpacked out of the .vsix, as the agent runs it (offline and remote paths), even under a "type": "module" package', async () => {
     const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'code-synthesis-unpacked-'));
     try {
@@ -391,6 +396,15 @@ describe('scripts/bundle.mjs checks', () => {
       problems,
       /openai\/index\.mjs loads at start-up of the action.*Chain: tasks\/CodeSynthesis\/src\/action\.ts -> src\/compose\.ts/,
     );
+  });
+
+  it("rejects yaml's CommonJS build in index.js (the task loads its ES module build)", () => {
+    const cjs = 'node_modules/yaml/dist/index.js';
+    const meta = metafile([`${TASK}>${TASK_LIB}`, `${TASK}>${cjs}`], { [TASK]: [TASK_LIB, cjs] });
+    assert.match(bundle.checkBundles(meta, clean).join('\n'), /holds yaml's CommonJS build/);
+    const esm = 'node_modules/yaml/browser/dist/index.js';
+    const ok = metafile([`${TASK}>${TASK_LIB}`, `${TASK}>${esm}`], { [TASK]: [TASK_LIB, esm] });
+    assert.deepEqual(bundle.checkBundles(ok, clean), []);
   });
 
   it('finds require and import calls whose argument is not a literal', () => {

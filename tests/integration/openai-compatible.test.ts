@@ -192,4 +192,64 @@ describe('integration: OpenAI-compatible client (real openai SDK over HTTPS)', (
     const reply = await client().complete(chatRequest(), new AbortController().signal);
     assert.equal(reply.finishReason, 'length');
   });
+
+  /** A fetch answering 200 with `body` in the given pieces of bytes, without a server. */
+  const piecesFetch =
+    (pieces: Uint8Array[], contentType = 'application/json', headers: Record<string, string> = {}) =>
+    async (): Promise<Response> =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const piece of pieces) controller.enqueue(piece);
+            controller.close();
+          },
+        }),
+        { status: 200, headers: { 'content-type': contentType, ...headers } },
+      );
+
+  it('reads a reply that arrives in pieces, a character split across two, as one text (a BOM dropped), however long', async () => {
+    // 300 KB: more than the first buffer (64 KiB) taken when the answer has no content-length.
+    const padding = '#'.repeat(300_000);
+    const content = JSON.stringify({
+      files: [{ path: 'svc/é.py', content: `print("héllo ✓")\n${padding}\n` }],
+    });
+    const bytes = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(JSON.stringify(completion(content).body), 'utf8'),
+    ]);
+    const split = bytes.indexOf(Buffer.from('✓')) + 1; // inside the 3 bytes of '✓'
+    const at = [2, bytes.indexOf(Buffer.from('é')) + 1, split, split + 1];
+    const pieces = [0, ...at].map((start, i) => bytes.subarray(start, at[i] ?? bytes.length));
+    assert.equal(Buffer.concat(pieces).length, bytes.length);
+    const reply = await client({ fetch: piecesFetch(pieces) }).complete(
+      chatRequest(),
+      new AbortController().signal,
+    );
+    assert.equal(reply.content, content);
+    assert.equal(reply.id, 'chatcmpl-fake123');
+  });
+
+  it('a content-length of a terabyte reserves no terabyte: the reply is read as it comes', async () => {
+    const body = Buffer.from(JSON.stringify(completion(DEFAULT_CONTENT).body));
+    const fetch = piecesFetch([body], 'application/json', { 'content-length': String(2 ** 40) });
+    const reply = await client({ fetch }).complete(chatRequest(), new AbortController().signal);
+    assert.equal(reply.content, DEFAULT_CONTENT);
+  });
+
+  it('a JSON body whose content-type is not JSON is still read as the completion (a service that does not stream)', async () => {
+    const body = Buffer.from(JSON.stringify(completion(DEFAULT_CONTENT).body));
+    const reply = await client({ fetch: piecesFetch([body], 'text/plain') }).complete(
+      chatRequest(),
+      new AbortController().signal,
+    );
+    assert.equal(reply.content, DEFAULT_CONTENT);
+  });
+
+  it('a body that is not JSON is not a chat completion; its text stays in the debug output', async () => {
+    const err = await failure(
+      client({ fetch: piecesFetch([Buffer.from('sk-NOT-JSON at all')], 'text/plain') }),
+    );
+    assert.ok(err instanceof ModelError);
+    assert.doesNotMatch(err.message, /sk-NOT-JSON/);
+  });
 });

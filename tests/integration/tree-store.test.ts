@@ -9,6 +9,7 @@ import {
   STAGING_PREFIX,
   type FsOps,
 } from '../../tasks/CodeSynthesis/src/adapters/fs/tree-store';
+import { FS_CONCURRENCY } from '../../tasks/CodeSynthesis/src/adapters/fs/bounded';
 import { CancelledError, WriteError } from '../../tasks/CodeSynthesis/src/core/errors';
 import type { FileToWrite } from '../../tasks/CodeSynthesis/src/core/ports';
 
@@ -138,6 +139,63 @@ describe('FsTreeStore (real file system)', function () {
       assert.equal(fs.statSync(path.join(root, 'suid')).mode & 0o7777, 0o755);
       assert.equal(fs.statSync(path.join(root, 'sgid')).mode & 0o7777, 0o750);
       assert.equal(fs.statSync(path.join(root, 'sticky')).mode & 0o7777, 0o644);
+    });
+
+    it('writes several staged files at once (at most FS_CONCURRENCY), and examines the next file while the current one is renamed', async () => {
+      let writing = 0;
+      let most = 0;
+      let examining = 0;
+      let overlaps = 0;
+      const ops: Partial<FsOps> = {
+        open: (async (file: fs.PathLike, flags?: string | number, mode?: fs.Mode) => {
+          const handle = await fsp.open(file, flags, mode);
+          if (flags !== 'wx') return handle;
+          most = Math.max(most, ++writing);
+          const close = handle.close.bind(handle);
+          handle.close = async () => {
+            writing--;
+            return close();
+          };
+          return handle;
+        }) as FsOps['open'],
+        rename: async (from, to) => {
+          if (String(from).includes(`${path.sep}new${path.sep}`) && examining > 0) overlaps++;
+          return fsp.rename(from, to);
+        },
+        lstat: (async (p: fs.PathLike) => {
+          examining++;
+          try {
+            return await fsp.lstat(p);
+          } finally {
+            examining--;
+          }
+        }) as FsOps['lstat'],
+      };
+      const files = Array.from({ length: 40 }, (_, i) => f(`dir${i % 4}/file${i}.ts`));
+      await new FsTreeStore(root, { fs: ops }).commit(files, live());
+      assert.ok(most > 1 && most <= FS_CONCURRENCY, `${most} files were being written at once`);
+      assert.ok(overlaps > 10, `a file is examined while the one before it is renamed (${overlaps} times)`);
+      for (const file of files)
+        assert.equal(fs.readFileSync(path.join(root, file.path), 'utf8'), file.content);
+    });
+
+    it("fsyncs the journals that start and end the move, not the first ('staging': a power cut loses nothing there)", async () => {
+      const synced: boolean[] = [];
+      const ops: Partial<FsOps> = {
+        open: (async (file: fs.PathLike, flags?: string | number, mode?: fs.Mode) => {
+          const handle = await fsp.open(file, flags, mode);
+          if (!String(file).endsWith('journal.tmp')) return handle;
+          const at = synced.push(false) - 1;
+          const sync = handle.sync.bind(handle);
+          handle.sync = async () => {
+            synced[at] = true;
+            return sync();
+          };
+          return handle;
+        }) as FsOps['open'],
+      };
+      await new FsTreeStore(root, { fs: ops }).commit([f('a.ts')], live());
+      assert.deepEqual(synced, [false, true, true]);
     });
 
     it('an empty commit changes nothing and does not create the root', async () => {

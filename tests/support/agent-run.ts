@@ -37,6 +37,8 @@ export interface VsoCommand {
 interface AgentEnv {
   ROOT: string;
   TASK_ENTRY: string;
+  /** The environment the agent gives one task run. */
+  agentEnv(options: TaskRunOptions): NodeJS.ProcessEnv;
   runTask(
     options: TaskRunOptions,
     how?: { entry?: string; node?: string; onSpawn?: (child: ChildProcess) => void },

@@ -4,12 +4,12 @@
  * it replaced.
  *
  * A commit writes `journal.json` in its staging folder, each time atomically (a temporary file, fsync,
- * rename): phase 'staging' when it starts; phase 'moving' once every file is staged, before the first
- * rename, listing the files in move order (file i is staged as `new/i` and backed up as `old/i`), whether
- * each replaces an existing file, the SHA-256 of what it writes, and the folders the move creates; phase
- * 'done' once every file is in place (the commit point). The next run reads it and puts the tree back as
- * it was before the interrupted run, or refuses with a message naming the folder: it never deletes a
- * backup it has not put back, nor a file that changed since.
+ * rename; the first without fsync): phase 'staging' when it starts; phase 'moving' once every file is
+ * staged, before the first rename, listing the files in move order (file i is staged as `new/i` and
+ * backed up as `old/i`), whether each replaces an existing file, the SHA-256 of what it writes, and the
+ * folders the move creates; phase 'done' once every file is in place (the commit point). The next run
+ * reads it and puts the tree back as it was before the interrupted run, or refuses with a message naming
+ * the folder: it never deletes a backup it has not put back, nor a file that changed since.
  */
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
@@ -72,18 +72,28 @@ export function journalOf(phase: Journal['phase'], moving?: Pick<Journal, 'files
   return { version: 1, phase, pid: process.pid, host: os.hostname(), ...moving };
 }
 
-/** Replace `<staging>/journal.json` atomically and durably. */
-export async function writeJournal(fs: FsOps, staging: string, journal: Journal): Promise<void> {
+/**
+ * Replace `<staging>/journal.json` atomically (a temporary file renamed over it) and, unless `durable` is
+ * false, durably (the file and the folder fsynced). The 'staging' journal need not survive a power cut:
+ * it only tells other runs on this machine that its process is using the folder, and a staging folder
+ * without a journal and without backups is settled as one in phase 'staging' is (removed).
+ */
+export async function writeJournal(
+  fs: FsOps,
+  staging: string,
+  journal: Journal,
+  durable = true,
+): Promise<void> {
   const tmp = path.join(staging, 'journal.tmp');
   const handle = await fs.open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(JSON.stringify(journal), 'utf8');
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
   await fs.rename(tmp, path.join(staging, JOURNAL));
-  await syncDir(fs, staging);
+  if (durable) await syncDir(fs, staging);
 }
 
 /**

@@ -11,6 +11,7 @@ import { INPUTS } from '../../core/contract';
 import { CancelledError, InputError, WriteError } from '../../core/errors';
 import { foldName, showPath } from '../../core/paths';
 import type { FileToWrite, Logger, PathState, TreeStore } from '../../core/ports';
+import { eachBounded, FS_CONCURRENCY, ItemFailure, mapBounded } from './bounded';
 import {
   contentHash,
   JOURNAL,
@@ -50,6 +51,12 @@ type Step =
 /** Thrown inside the move phase when the tree changed under us since inspect. */
 class TreeChanged extends Error {}
 
+/** What lies on the way to a file and at its target, and how many folders the move had created when asked. */
+interface Examination {
+  mkdirs: number;
+  stats: Promise<PromiseSettledResult<Stats | undefined>[]>;
+}
+
 /** A TreeStore over a real directory. `root` is absolute; it is created when missing. */
 export class FsTreeStore implements TreeStore {
   private readonly fs: FsOps;
@@ -78,17 +85,13 @@ export class FsTreeStore implements TreeStore {
   async inspect(items: readonly (string | FileToWrite)[]): Promise<PathState[]> {
     await this.settle();
     const listings = new Map<string, Promise<string[]>>();
-    const states: PathState[] = [];
-    for (const item of items) {
-      states.push(
-        await this.inspectOne(
-          typeof item === 'string' ? item : item.path,
-          typeof item === 'string' ? undefined : item.content,
-          listings,
-        ),
-      );
-    }
-    return states;
+    return mapBounded(items, FS_CONCURRENCY, (item) =>
+      this.inspectOne(
+        typeof item === 'string' ? item : item.path,
+        typeof item === 'string' ? undefined : item.content,
+        listings,
+      ),
+    );
   }
 
   /**
@@ -108,10 +111,11 @@ export class FsTreeStore implements TreeStore {
   }
 
   /**
-   * Stage all files in `<root>/.synthesis-staging-<random>/`, fsync them, then rename each into place,
-   * moving any existing file aside first. If `signal` aborts before the move, or staging fails, the
-   * staging folder (and the root, if this call created it) is removed and the tree is untouched. The
-   * move is not interruptible; if it fails, every step is undone in reverse order.
+   * Stage all files in `<root>/.synthesis-staging-<random>/` (a few at a time, each fsynced), then rename
+   * each into place, in order, moving any existing file aside first. If `signal` aborts before the move,
+   * or staging fails, the staging folder (and the root, if this call created it) is removed and the tree
+   * is untouched (files already being written finish first). The move is not interruptible; if it fails,
+   * every step is undone in reverse order.
    * New files are written with mode 0644, or 0755 under a `bin/` folder or when named `*.sh`; a replaced
    * file keeps its permission bits (rwx), never setuid, setgid or sticky.
    * Before the first rename the journal lists every step, so that if this process dies during the move
@@ -145,17 +149,30 @@ export class FsTreeStore implements TreeStore {
     let current: string | undefined;
     try {
       await this.fs.mkdir(staging);
-      await writeJournal(this.fs, staging, journalOf('staging'));
+      await writeJournal(this.fs, staging, journalOf('staging'), false);
       await this.fs.mkdir(path.join(staging, 'new'));
       await this.fs.mkdir(path.join(staging, 'old'));
-      for (const [i, file] of files.entries()) {
-        if (signal.aborted) throw new CancelledError();
-        current = file.path;
-        await this.writeStaged(staged(i), file);
+      // Each file's text becomes bytes once: hashed for the journal and written from the same buffer.
+      const hashes = new Array<string>(files.length);
+      try {
+        await eachBounded(
+          files,
+          FS_CONCURRENCY,
+          async (file, i) => {
+            const bytes = Buffer.from(file.content, 'utf8');
+            hashes[i] = contentHash(bytes);
+            await this.writeStaged(staged(i), file.path, bytes);
+          },
+          () => signal.aborted, // files being written finish; no new one starts
+        );
+      } catch (failure) {
+        if (!(failure instanceof ItemFailure)) throw failure;
+        current = files[failure.index]?.path;
+        throw failure.error;
       }
-      current = undefined;
+      if (signal.aborted) throw new CancelledError();
       await syncDir(this.fs, path.join(staging, 'new'));
-      await writeJournal(this.fs, staging, journalOf('moving', await this.movePlan(files)));
+      await writeJournal(this.fs, staging, journalOf('moving', await this.movePlan(files, hashes)));
       if (signal.aborted) throw new CancelledError();
     } catch (error) {
       await this.discard(staging, createdRoot);
@@ -165,13 +182,23 @@ export class FsTreeStore implements TreeStore {
 
     const journal: Step[] = [];
     const touched = new Set<string>();
+    // Each file's folders and target are examined while the file before it is being renamed; an
+    // examination older than a folder this move created is taken again.
+    const made = { dirs: 0 };
+    const examine = (i: number): Examination | undefined => {
+      const file = files[i];
+      return file && this.examine(file.path, made.dirs);
+    };
+    let next = examine(0);
     try {
       for (const [i, file] of files.entries()) {
         current = file.path;
-        const dir = await this.ensureParents(file.path, journal);
+        let seen = await next!.stats;
+        if (next!.mkdirs !== made.dirs) seen = await examine(i)!.stats;
+        next = examine(i + 1);
+        const { dir, existing } = await this.ensureParents(file.path, seen, journal, made);
         touched.add(dir);
         const target = path.join(dir, path.posix.basename(file.path));
-        const existing = await this.lstat(target);
         if (existing) {
           if (!existing.isFile())
             throw new TreeChanged(`became a ${kindOf(existing)} after it was inspected`);
@@ -199,7 +226,7 @@ export class FsTreeStore implements TreeStore {
       throw writeError('write', current, error);
     }
 
-    for (const dir of touched) await syncDir(this.fs, dir);
+    await eachBounded([...touched], FS_CONCURRENCY, (dir) => syncDir(this.fs, dir));
     // The commit point: from here on a leftover staging folder is a finished commit, not one to undo.
     try {
       await writeJournal(this.fs, staging, journalOf('done'));
@@ -257,34 +284,50 @@ export class FsTreeStore implements TreeStore {
 
   /**
    * The journal's view of the move about to start: for each file, whether it replaces an existing file
-   * and the hash of its content, and the folders the move creates (parents first).
+   * and the hash of its content (`hashes`, by index), and the folders the move creates (parents first).
+   * Each folder is examined once; the files' targets a few at a time.
    */
-  private async movePlan(files: readonly FileToWrite[]): Promise<{ files: JournalFile[]; dirs: string[] }> {
-    const dirs: string[] = [];
-    const planned: JournalFile[] = [];
-    for (const file of files) {
+  private async movePlan(
+    files: readonly FileToWrite[],
+    hashes: readonly string[],
+  ): Promise<{ files: JournalFile[]; dirs: string[] }> {
+    const folders = new Map<string, Promise<Stats | undefined>>();
+    const folder = (rel: string): Promise<Stats | undefined> => {
+      let stat = folders.get(rel);
+      if (!stat) folders.set(rel, (stat = this.lstat(path.join(this.root, ...rel.split('/')))));
+      return stat;
+    };
+    const looked = await mapBounded(files, FS_CONCURRENCY, async (file) => {
       const segments = file.path.split('/');
-      let dir = this.root;
-      let missing = false;
+      const missing: string[] = [];
       let blocked = false;
-      for (const [j, name] of segments.slice(0, -1).entries()) {
-        dir = path.join(dir, name);
-        if (!missing && !blocked) {
-          const stat = await this.lstat(dir);
-          missing = stat === undefined;
-          blocked = stat !== undefined && !stat.isDirectory(); // the move stops there (TreeChanged)
-        }
+      for (const j of segments.slice(0, -1).keys()) {
         const rel = segments.slice(0, j + 1).join('/');
-        if (missing && !dirs.includes(rel)) dirs.push(rel);
+        if (missing.length > 0) {
+          missing.push(rel);
+          continue;
+        }
+        const stat = await folder(rel);
+        if (!stat) missing.push(rel);
+        else if (!stat.isDirectory()) {
+          blocked = true; // the move stops there (TreeChanged)
+          break;
+        }
       }
-      const target = missing || blocked ? undefined : await this.lstat(path.join(dir, segments.at(-1) ?? ''));
-      planned.push({
+      const target =
+        missing.length > 0 || blocked ? undefined : await this.lstat(path.join(this.root, ...segments));
+      return { missing, replaces: target?.isFile() ?? false };
+    });
+    const dirs: string[] = [];
+    for (const { missing } of looked) for (const rel of missing) if (!dirs.includes(rel)) dirs.push(rel);
+    return {
+      files: files.map((file, i) => ({
         path: file.path,
-        sha256: contentHash(file.content),
-        replaces: target?.isFile() ?? false,
-      });
-    }
-    return { files: planned, dirs };
+        sha256: hashes[i] ?? contentHash(file.content),
+        replaces: looked[i]?.replaces ?? false,
+      })),
+      dirs,
+    };
   }
 
   private async inspectOne(
@@ -343,11 +386,11 @@ export class FsTreeStore implements TreeStore {
     return path.join(dir, entries.includes(name) ? name : (entries.find((e) => foldName(e) === key) ?? name));
   }
 
-  private async writeStaged(file: string, { path: rel, content }: FileToWrite): Promise<void> {
+  private async writeStaged(file: string, rel: string, bytes: Buffer): Promise<void> {
     const mode = /(^|\/)bin\//.test(rel) || rel.endsWith('.sh') ? 0o755 : 0o644;
     const handle = await this.fs.open(file, 'wx', mode);
     try {
-      await handle.writeFile(content, 'utf8');
+      await handle.writeFile(bytes);
       await handle.chmod(mode); // open's mode is filtered by the umask
       await handle.sync();
     } finally {
@@ -355,25 +398,51 @@ export class FsTreeStore implements TreeStore {
     }
   }
 
+  /** lstat every folder on the way to `rel` and `rel` itself, together (never rejects). */
+  private examine(rel: string, mkdirs: number): Examination {
+    const segments = rel.split('/');
+    const paths = segments.map((_, j) => path.join(this.root, ...segments.slice(0, j + 1)));
+    return { mkdirs, stats: Promise.allSettled(paths.map((p) => this.lstat(p))) };
+  }
+
   /**
-   * Create the missing parent folders of `rel` one by one, recording each, and check (right before
-   * the rename that follows) that none of the existing ones is a symlink or a file.
+   * Check (with `stats`, taken while the previous file was being renamed) that none of the existing
+   * parent folders of `rel` is a symlink or a file, and create the missing ones one by one, recording
+   * each (and counting them in `made`).
+   * @returns the parent folder, and what is at the target (undefined when absent).
    */
-  private async ensureParents(rel: string, journal: Step[]): Promise<string> {
-    let dir = this.root;
-    for (const name of rel.split('/').slice(0, -1)) {
-      dir = path.join(dir, name);
-      const stat = await this.lstat(dir);
+  private async ensureParents(
+    rel: string,
+    stats: PromiseSettledResult<Stats | undefined>[],
+    journal: Step[],
+    made: { dirs: number },
+  ): Promise<{ dir: string; existing: Stats | undefined }> {
+    const segments = rel.split('/');
+    const paths = segments.map((_, j) => path.join(this.root, ...segments.slice(0, j + 1)));
+    const seen = (j: number): Stats | undefined => {
+      const result = stats[j]!;
+      if (result.status === 'rejected') throw result.reason;
+      return result.value;
+    };
+    let created = false;
+    for (const j of segments.slice(0, -1).keys()) {
+      const dir = paths[j]!;
+      const stat = created ? undefined : seen(j); // below a folder just created, nothing can be
       if (!stat) {
         await this.fs.mkdir(dir);
         journal.push({ kind: 'mkdir', dir });
+        made.dirs += 1;
+        created = true;
       } else if (!stat.isDirectory()) {
         throw new TreeChanged(
           `has a parent folder ${showPath(path.relative(this.root, dir))} that became a ${kindOf(stat)} after it was inspected`,
         );
       }
     }
-    return dir;
+    return {
+      dir: paths.length > 1 ? paths[paths.length - 2]! : this.root,
+      existing: created ? undefined : seen(paths.length - 1),
+    };
   }
 
   /** Undo the journal in reverse; returns what could not be undone. */

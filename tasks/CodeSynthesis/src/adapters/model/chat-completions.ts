@@ -405,7 +405,7 @@ function watchResponses(spec: ChatSpec, state: AttemptState): Fetch {
       state.headers = new Headers(response.headers);
       return response;
     }
-    const text = await response.text();
+    const text = await readText(response);
     const body = parseJson(text);
     const headers = new Headers(response.headers);
     headers.delete('content-length');
@@ -505,6 +505,38 @@ export function hostOf(endpoint: string): string {
 /** The body with the key masked, also where the server echoed it JSON-escaped. */
 function redact(text: string, secret: string | undefined): string {
   return secret ? maskText(text, [secret]) : text;
+}
+
+/** The most a declared content-length reserves before any byte has arrived. */
+const MAX_RESERVED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The body as text. Response.text() gathers every chunk and then copies them into one buffer before
+ * decoding, so a 20 MB reply briefly took three times its size; here the chunks are copied as they arrive
+ * into one buffer sized by content-length (at most MAX_RESERVED_BYTES up front, and grown when the header
+ * is missing or smaller, as with a compressed answer), and decoded once. Decoding is the same (UTF-8, a
+ * leading BOM dropped, invalid bytes replaced).
+ */
+async function readText(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const declared = Number(response.headers.get('content-length'));
+  let bytes = Buffer.allocUnsafe(
+    Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, MAX_RESERVED_BYTES) : 64 * 1024,
+  );
+  let used = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (used + value.byteLength > bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, used + value.byteLength));
+      bytes.copy(grown, 0, 0, used);
+      bytes = grown;
+    }
+    bytes.set(value, used);
+    used += value.byteLength;
+  }
+  return new TextDecoder().decode(bytes.subarray(0, used));
 }
 
 function parseJson(text: string): unknown {
