@@ -29,6 +29,7 @@ import {
 } from '../../core/review';
 import { untilAborted } from '../net/abort';
 import { describeNetworkFailure } from '../net/network-errors';
+import { safeHost, snippet } from '../net/remote-text';
 import type { AgentHost } from '../pipeline/agent-host';
 import { jobTokenClient, systemAccessToken, webApiOptions } from './devops-client';
 
@@ -410,22 +411,4 @@ function causeMessage(err: unknown): string {
     if (typeof message === 'string') parts.push(message);
   }
   return parts.join(' | ');
-}
-
-function snippet(value: unknown): string {
-  let text: string;
-  try {
-    text = typeof value === 'string' ? value : JSON.stringify(value);
-  } catch {
-    text = String(value);
-  }
-  return cut(text ?? String(value), 2000);
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url.slice(0, 80);
-  }
 }

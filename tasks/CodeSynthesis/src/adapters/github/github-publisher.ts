@@ -20,6 +20,7 @@ import {
 import { showPath } from '../../core/paths';
 import { createFetch, loadNetwork } from '../net/network';
 import { describeNetworkFailure } from '../net/network-errors';
+import { safeHost, snippet } from '../net/remote-text';
 import type { AgentHost } from '../pipeline/agent-host';
 import { GitHubApiError, GitHubRest, encodePath } from './github-rest';
 import { GITHUB_DESCRIPTION_LIMIT, TOKEN_INPUT, parseRepository, type Repo } from './github-review';
@@ -456,22 +457,4 @@ function checkSha(sha: unknown, what: string): string {
     'GitHub',
     'Run again; if it persists, re-run the job with debug logging to see the service response.',
   );
-}
-
-function snippet(value: unknown): string {
-  let text: string;
-  try {
-    text = typeof value === 'string' ? value : JSON.stringify(value);
-  } catch {
-    text = String(value);
-  }
-  return cut(text ?? String(value), 2000);
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url.slice(0, 80);
-  }
 }
