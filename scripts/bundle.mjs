@@ -182,6 +182,74 @@ const oneUndici = {
   },
 };
 
+// undici's index.js loads all of undici: its mock agents, WebSocket, EventSource, cache stores and
+// interceptors, none of which the task uses (~250 KB of remote.js). network.ts takes four things from it
+// (Agent, ProxyAgent, Dispatcher, fetch); its `undici` becomes a module that loads those four from their
+// own files. Dispatcher.prototype gets undici's api methods as index.js gives them (ProxyAgent tunnels
+// with Client#connect). index.js's fetch only adds the caller's frames to an error's stack when the stack
+// does not mention undici's file, which in a bundle it always does (both are remote.js).
+const UNDICI_USED = ['Agent', 'Dispatcher', 'ProxyAgent', 'fetch'];
+const slimUndici = {
+  name: 'slim-undici',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, (args) =>
+      /[\\/]adapters[\\/]net[\\/]network\.(ts|js)$/.test(args.importer)
+        ? { path: 'undici', namespace: 'slim-undici' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'slim-undici' }, async (args) => {
+      // network.ts must take nothing else from undici.
+      const source = await fs.promises.readFile(
+        path.join(TASK_SRC, 'src', 'adapters', 'net', 'network.ts'),
+        'utf8',
+      );
+      const imported = source.match(/import \{([^}]*)\} from 'undici';/);
+      const names = imported?.[1]
+        .split(',')
+        .map((n) => n.trim().split(/\s+as\s+/)[0])
+        .sort();
+      if (names?.join() !== UNDICI_USED.join())
+        throw new Error(
+          `network.ts imports ${names?.join(', ') ?? 'something else'} from undici: update slimUndici in scripts/bundle.mjs`,
+        );
+      return {
+        contents: [
+          "const Dispatcher = require('undici/lib/dispatcher/dispatcher');",
+          "Object.assign(Dispatcher.prototype, require('undici/lib/api'));",
+          'module.exports = {',
+          '  Dispatcher,',
+          "  Agent: require('undici/lib/dispatcher/agent'),",
+          "  ProxyAgent: require('undici/lib/dispatcher/proxy-agent'),",
+          "  fetch: require('undici/lib/web/fetch').fetch,",
+          '};',
+        ].join('\n'),
+        resolveDir: ROOT,
+        loader: 'js',
+      };
+    });
+  },
+};
+
+// undici's HTTP/1 parser, llhttp, ships as WebAssembly twice (~72 KB of base64 each): built with SIMD and
+// without. client-h1.js tries the SIMD one and falls back to the other when it cannot be compiled (old
+// ppc64 Node, UNDICI_NO_WASM_SIMD=1). remote.js keeps the one that runs everywhere: its `require` of the
+// SIMD build gives nothing, which WebAssembly.Module rejects, so client-h1 takes the fallback. The same
+// parser, a little slower on large bodies; the task's requests are a few small JSON calls.
+const noSimdLlhttp = {
+  name: 'no-simd-llhttp',
+  setup(build) {
+    build.onResolve({ filter: /[\\/]llhttp_simd-wasm\.js$/ }, (args) =>
+      /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/.test(args.importer)
+        ? { path: 'llhttp_simd-wasm.js', namespace: 'no-simd-llhttp' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'no-simd-llhttp' }, () => ({
+      contents: 'module.exports = undefined;',
+      loader: 'js',
+    }));
+  },
+};
+
 function parseArgs(argv) {
   const options = { minify: true };
   for (const arg of argv) {
@@ -326,6 +394,7 @@ async function main() {
     esbuild.build({
       ...common,
       ...shipped,
+      plugins: [...common.plugins, slimUndici, noSimdLlhttp],
       entryPoints: [REMOTE_ENTRY],
       outfile: path.join(TASK_OUT, 'remote.js'),
     }),
