@@ -16,25 +16,20 @@ import {
   ReviewError,
   buildReviewDescription,
   buildSummaryUrl,
-  type ReviewFile,
   type ReviewRequest,
 } from '../../tasks/CodeSynthesis/src/core/review';
 import { CancelledError } from '../../tasks/CodeSynthesis/src/core/errors';
 import { fakeAzureRepos, type FakeAzureRepos } from '../fake-servers/azure-repos';
 import { FakeHost } from '../fakes/ports';
 import { startCorporateNetwork, type CorporateNetwork } from '../support/azure-world';
-import { manyFiles, sampleManifest } from '../support/manifest';
+import { REVIEW_FILES, manyFiles, sampleManifest } from '../support/manifest';
 
 const TOKEN = 'job-access-token-3f9a';
 const REPO = { id: '6f1c2b3a-1111-4222-8333-944455556666', name: 'web' };
 const REVIEWER = 'd6245f20-2af8-44f4-9451-8107cb2767db';
 const PROXY = { username: 'corp\\builder', password: 'proxy-P@ss' };
 
-const generated: ReviewFile[] = [
-  { path: 'services/weather/app.py', content: 'from flask import Flask\napp = Flask(__name__)\n' },
-  { path: 'services/weather/requirements.txt', content: 'flask==3.1.0\n' },
-  { path: 'services/weather/.synthesis/manifest.json', content: '{ "schemaVersion": 1 }\n' },
-];
+const generated = REVIEW_FILES;
 
 describe('integration: Azure Repos publisher (pull-request gate)', () => {
   let net: CorporateNetwork;

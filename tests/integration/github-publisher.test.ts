@@ -13,13 +13,12 @@ import {
   REVIEW_LABEL,
   ReviewError,
   buildReviewDescription,
-  type ReviewFile,
   type ReviewRequest,
 } from '../../tasks/CodeSynthesis/src/core/review';
 import { fakeGitHub, type FakeGitHub } from '../fake-servers/github';
 import { FakeHost } from '../fakes/ports';
 import { startCorporateNetwork, type CorporateNetwork } from '../support/azure-world';
-import { manyFiles, sampleManifest } from '../support/manifest';
+import { REVIEW_FILES, manyFiles, sampleManifest } from '../support/manifest';
 
 const TOKEN = 'ghs_workflowToken0123456789abcdefABCDEF';
 const PROXY = { username: 'runner', password: 'proxy-P@ss' };
@@ -30,11 +29,7 @@ const blobSha = (text: string): string => {
   return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
 };
 
-const generated: ReviewFile[] = [
-  { path: 'services/weather/app.py', content: 'from flask import Flask\napp = Flask(__name__)\n' },
-  { path: 'services/weather/requirements.txt', content: 'flask==3.1.0\n' },
-  { path: 'services/weather/.synthesis/manifest.json', content: '{ "schemaVersion": 1 }\n' },
-];
+const generated = REVIEW_FILES;
 
 describe('integration: GitHub publisher (pull request through the REST API)', () => {
   let net: CorporateNetwork;

@@ -2,6 +2,7 @@
  * A manifest as the use case builds it, for tests of what is made from one (summaries, descriptions).
  */
 import type { Manifest, ManifestFile } from '../../tasks/CodeSynthesis/src/core/manifest';
+import type { ReviewFile } from '../../tasks/CodeSynthesis/src/core/review';
 
 /** A manifest for service 'weather' (python/flask) listing `files`. */
 export function sampleManifest(files: ManifestFile[], over: Partial<Manifest> = {}): Manifest {
@@ -47,3 +48,10 @@ export function manyFiles(n: number, bytes = 100): ManifestFile[] {
     action: 'created' as const,
   }));
 }
+
+/** A generated service and its manifest at their paths in the repository, as the publishers push them. */
+export const REVIEW_FILES: readonly ReviewFile[] = [
+  { path: 'services/weather/app.py', content: 'from flask import Flask\napp = Flask(__name__)\n' },
+  { path: 'services/weather/requirements.txt', content: 'flask==3.1.0\n' },
+  { path: 'services/weather/.synthesis/manifest.json', content: '{ "schemaVersion": 1 }\n' },
+];

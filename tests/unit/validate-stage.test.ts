@@ -35,6 +35,15 @@ const INPUTS: RawInputs = {
   outputDirectory: '/work/out',
   validateCommand: 'python -m py_compile weather/app.py',
 };
+/** The same run against a remote model, which can repair. */
+const REMOTE_INPUTS: RawInputs = {
+  ...INPUTS,
+  provider: 'azureOpenAI',
+  authMode: 'apiKey',
+  apiKey: 'k',
+  endpoint: 'https://r.openai.azure.com',
+  deployment: 'gpt',
+};
 const BROKEN = filesReply({ 'weather/app.py': 'def f(:\n', 'weather/README.md': 'readme\n' }, 'first');
 const FIXED = filesReply({ 'weather/app.py': 'def f():\n    return 1\n' }, 'fixed the syntax');
 const FAILED = {
@@ -75,17 +84,7 @@ describe('validate and repair', () => {
     const tree = new MemoryTree();
     const model = remoteModel(FIXED);
     const runner = new FakeRunner([FAILED, { exitCode: 0, outputTail: 'ok' }]);
-    const result = await synthesize(
-      parseSettings({
-        ...INPUTS,
-        provider: 'azureOpenAI',
-        authMode: 'apiKey',
-        apiKey: 'k',
-        endpoint: 'https://r.openai.azure.com',
-        deployment: 'gpt',
-      }),
-      ports(model, runner, tree),
-    );
+    const result = await synthesize(parseSettings(REMOTE_INPUTS), ports(model, runner, tree));
 
     assert.equal(model.requests.length, 2);
     const [first, second] = model.requests as [(typeof model.requests)[0], (typeof model.requests)[0]];
@@ -275,17 +274,7 @@ describe('validate and repair', () => {
     const tree = new MemoryTree();
     const model = remoteModel(filesReply({ '../escape.py': 'x' }));
     await assert.rejects(
-      synthesize(
-        parseSettings({
-          ...INPUTS,
-          provider: 'azureOpenAI',
-          authMode: 'apiKey',
-          apiKey: 'k',
-          endpoint: 'https://r.openai.azure.com',
-          deployment: 'gpt',
-        }),
-        ports(model, new FakeRunner([FAILED]), tree),
-      ),
+      synthesize(parseSettings(REMOTE_INPUTS), ports(model, new FakeRunner([FAILED]), tree)),
       PathError,
     );
     assert.equal(tree.commits, 0);
@@ -295,17 +284,7 @@ describe('validate and repair', () => {
     const tree = new MemoryTree();
     const model = remoteModel(filesReply({ 'weather/app.py': 'KEY = "TOPSECRET"\n' }));
     await assert.rejects(
-      synthesize(
-        parseSettings({
-          ...INPUTS,
-          provider: 'azureOpenAI',
-          authMode: 'apiKey',
-          apiKey: 'k',
-          endpoint: 'https://r.openai.azure.com',
-          deployment: 'gpt',
-        }),
-        ports(model, new FakeRunner([FAILED]), tree),
-      ),
+      synthesize(parseSettings(REMOTE_INPUTS), ports(model, new FakeRunner([FAILED]), tree)),
       FindingsError,
     );
     assert.equal(tree.commits, 0);
