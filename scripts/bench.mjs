@@ -32,8 +32,6 @@ const BUDGETS = {
   vsix: { budget: 700, text: '<= 700 KiB' },
   write: { budget: 1.5, text: '<= 1.5x' },
   peakRss: { budget: 150, text: '<= 150 MiB' },
-  planned: { budget: 0.3, text: '<= 0.3x at concurrency 8' },
-  rerun: { budget: 0, text: '0 model calls' },
 };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
